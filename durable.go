@@ -1,0 +1,139 @@
+package dokv
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sync"
+
+	"github.com/dokv/dokv/internal/object"
+	"github.com/dokv/dokv/internal/storage"
+)
+
+// Namespace is a Durable Object namespace: a class of objects addressed by
+// name. Implementations must be safe for concurrent use.
+//
+// dokv ships two: NewMemoryNamespace, in process, and WorkersNamespace, the
+// Durable Object binding of a Worker.
+type Namespace interface {
+	// IDFromName derives the ID of the object with the given name. It is
+	// deterministic: the same name in the same namespace gives the same ID.
+	IDFromName(name string) ObjectID
+	// Get returns a stub for the object. Getting a stub sends nothing; the
+	// object exists once a call reaches it.
+	Get(id ObjectID) Stub
+}
+
+// Stub carries requests to one object.
+type Stub interface {
+	// Call sends one encoded request to the object and returns its encoded
+	// reply. The object runs its requests one at a time. Call does not
+	// keep request after it returns. An error means the request may or may
+	// not have run; a reply, even one reporting a failure, means it ran.
+	Call(ctx context.Context, request []byte) (reply []byte, err error)
+}
+
+// ObjectID identifies an object within a namespace: 32 bytes, written as 64
+// lowercase hex digits like a Durable Object ID.
+type ObjectID [32]byte
+
+// String returns the ID as 64 lowercase hex digits.
+func (id ObjectID) String() string { return hex.EncodeToString(id[:]) }
+
+// ParseObjectID parses the 64-hex-digit form that String returns.
+func ParseObjectID(s string) (ObjectID, error) {
+	var id ObjectID
+	if len(s) != 2*len(id) {
+		return id, fmt.Errorf("%w: object ID %q is not 64 hex digits", ErrInvalidArgument, s)
+	}
+	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
+		return id, fmt.Errorf("%w: object ID %q: %v", ErrInvalidArgument, s, err)
+	}
+	return id, nil
+}
+
+// MemoryNamespace is a Namespace held in process memory: the embedded
+// default and the fake for unit tests. It runs the same object code as the
+// Durable Object, and requests cross its stubs as bytes in the same wire
+// protocol. Each object is an actor: its requests run one at a time,
+// different objects run in parallel. A MemoryNamespace is safe for
+// concurrent use; its data lives as long as it does.
+type MemoryNamespace struct {
+	mu      sync.Mutex
+	objects map[ObjectID]*memoryObject
+}
+
+// NewMemoryNamespace returns an empty in-memory namespace.
+func NewMemoryNamespace() *MemoryNamespace {
+	return &MemoryNamespace{objects: make(map[ObjectID]*memoryObject)}
+}
+
+// memoryNamespaceClass is mixed into every ID so that IDs depend on the
+// namespace as well as the name, as Cloudflare's do.
+const memoryNamespaceClass = "dokv.MemoryNamespace\x00"
+
+// IDFromName implements Namespace: the SHA-256 of the namespace's class and
+// the name.
+func (ns *MemoryNamespace) IDFromName(name string) ObjectID {
+	return sha256.Sum256([]byte(memoryNamespaceClass + name))
+}
+
+// Get implements Namespace.
+func (ns *MemoryNamespace) Get(id ObjectID) Stub {
+	return memoryStub{ns: ns, id: id}
+}
+
+// Objects reports how many objects have received a request.
+func (ns *MemoryNamespace) Objects() int {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	return len(ns.objects)
+}
+
+// Reset drops the in-memory state of the object's actor and keeps its
+// storage, as Cloudflare does when it evicts or restarts an object. It waits
+// for the request the object is running.
+func (ns *MemoryNamespace) Reset(id ObjectID) {
+	o := ns.object(id)
+	o.turn <- struct{}{}
+	o.actor = object.New(o.engine)
+	<-o.turn
+}
+
+func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	o, ok := ns.objects[id]
+	if !ok {
+		engine := storage.NewMemory()
+		o = &memoryObject{turn: make(chan struct{}, 1), engine: engine, actor: object.New(engine)}
+		ns.objects[id] = o
+	}
+	return o
+}
+
+type memoryObject struct {
+	turn   chan struct{} // holds a token while a request runs: one at a time
+	engine *storage.Memory
+	actor  *object.Object
+}
+
+type memoryStub struct {
+	ns *MemoryNamespace
+	id ObjectID
+}
+
+func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o := s.ns.object(s.id)
+	select {
+	case o.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-o.turn }()
+	return o.actor.Handle(request), nil
+}

@@ -1,0 +1,89 @@
+package dokv
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Sentinel errors. Every error a Store returns, except the context's own
+// errors, is an *Error that wraps one of these; test with errors.Is.
+var (
+	// ErrNotFound: Get or GetEntry found no value at the key.
+	ErrNotFound = errors.New("dokv: not found")
+	// ErrConflict: a version condition (CompareAndSwap, a transaction's
+	// check) did not hold. Nothing was written. Error.Current holds the
+	// version the object found.
+	ErrConflict = errors.New("dokv: version conflict")
+	// ErrInvalidKey: a key is empty, longer than MaxKeyBytes, or not valid
+	// UTF-8. Nothing was sent.
+	ErrInvalidKey = errors.New("dokv: invalid key")
+	// ErrValueTooLarge: an encoded key plus value exceeds MaxEntryBytes, or
+	// a request exceeds what one call may carry. Nothing was written.
+	ErrValueTooLarge = errors.New("dokv: value too large")
+	// ErrTooManyKeys: a transaction names more than MaxTxnKeys keys.
+	// Nothing was sent.
+	ErrTooManyKeys = errors.New("dokv: too many keys")
+	// ErrCrossObject: the keys of one transaction route to different
+	// objects. Nothing was sent. Hash tags ({tag}) colocate keys.
+	ErrCrossObject = errors.New("dokv: keys route to different objects")
+	// ErrUnsupported: the operation is not possible under the store's
+	// partitioning, such as List under PerKey.
+	ErrUnsupported = errors.New("dokv: unsupported")
+	// ErrInvalidArgument: an option or argument other than a key is out of
+	// range. Nothing was sent.
+	ErrInvalidArgument = errors.New("dokv: invalid argument")
+	// ErrDecode: a stored value could not be decoded into the store's type,
+	// or a value could not be encoded.
+	ErrDecode = errors.New("dokv: cannot decode value")
+	// ErrProtocol: a reply or request did not follow the wire protocol, for
+	// example an object that speaks an unknown protocol version.
+	ErrProtocol = errors.New("dokv: protocol error")
+	// ErrObject: the object failed while running the request and applied
+	// nothing.
+	ErrObject = errors.New("dokv: object failed")
+)
+
+// Error is the error type of dokv operations. It names what failed and wraps
+// one sentinel error, so errors.Is(err, ErrConflict) and errors.As(err,
+// &dokvErr) both work.
+type Error struct {
+	Op     string // the operation: "get", "set", "delete", "cas", "txn", "list", ...
+	Key    string // the key concerned, if any
+	Object string // the name of the object the key routes to, if known
+	// Current is the stored version an object reported with ErrConflict.
+	Current uint64
+	// Detail adds the object's or the codec's explanation, if any.
+	Detail string
+	// Err is the sentinel error, or the codec's error for ErrDecode.
+	Err error
+}
+
+// Error formats the error as
+// `dokv: op "key" (object NAME): reason: detail`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("dokv: ")
+	b.WriteString(e.Op)
+	if e.Key != "" {
+		b.WriteByte(' ')
+		b.WriteString(strconv.Quote(e.Key))
+	}
+	if e.Object != "" {
+		b.WriteString(" (object ")
+		b.WriteString(e.Object)
+		b.WriteByte(')')
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "dokv: "))
+	}
+	if e.Detail != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Detail)
+	}
+	return b.String()
+}
+
+// Unwrap returns the wrapped sentinel.
+func (e *Error) Unwrap() error { return e.Err }

@@ -1,0 +1,231 @@
+// Package object is the one implementation of dokv's semantics: it decodes a
+// request, runs it atomically against an object's storage engine, and
+// encodes the reply. The in-memory namespace and the Durable Object both run
+// this code, so the tests exercise what ships.
+package object
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"unicode/utf8"
+
+	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/storage"
+)
+
+// Object is one object's actor. Its callers must run its requests one at a
+// time; Durable Objects and the in-memory namespace both guarantee that.
+type Object struct {
+	engine storage.Engine
+	last   uint64 // cache of engine.LastVersion, valid when loaded
+	loaded bool
+}
+
+// New returns an actor over engine. The actor keeps only a cache of what the
+// engine holds, so a new actor over the same engine continues where an old
+// one stopped: that is what an object reset is.
+func New(engine storage.Engine) *Object {
+	return &Object{engine: engine}
+}
+
+// Handle runs one encoded request and returns the encoded reply. It never
+// panics: a bad request gets an error reply, and a failure inside the engine
+// gets a StatusInternal reply with nothing applied.
+func (o *Object) Handle(req []byte) (reply []byte) {
+	op := protocol.OpGet
+	defer func() {
+		if p := recover(); p != nil {
+			o.loaded = false // the engine may have moved on without us
+			r := protocol.ErrorReply(protocol.StatusInternal, fmt.Sprintf("object panic: %v\n%s", p, debug.Stack()))
+			reply = protocol.AppendReply(nil, op, &r)
+		}
+	}()
+	var r protocol.Reply
+	if len(req) > protocol.MaxRequestBytes {
+		r = protocol.ErrorReply(protocol.StatusTooLarge,
+			fmt.Sprintf("request of %d bytes exceeds %d", len(req), protocol.MaxRequestBytes))
+	} else if decoded, err := protocol.DecodeRequest(req); err != nil {
+		r = protocol.ErrorReply(protocol.StatusBadRequest, err.Error())
+	} else {
+		op = decoded.Op
+		r = o.run(&decoded)
+	}
+	return protocol.AppendReply(nil, op, &r)
+}
+
+func (o *Object) run(req *protocol.Request) protocol.Reply {
+	switch req.Op {
+	case protocol.OpGet:
+		return o.get(req.Key)
+	case protocol.OpWrite:
+		return o.write(req.Mutations)
+	case protocol.OpList:
+		return o.list(req.List)
+	}
+	return protocol.ErrorReply(protocol.StatusBadRequest, "unknown op "+req.Op.String())
+}
+
+func (o *Object) get(key string) protocol.Reply {
+	if r, bad := checkKey(key, 0); bad {
+		return r
+	}
+	rec, ok, err := o.engine.Get(key)
+	if err != nil {
+		return internal(err)
+	}
+	return protocol.Reply{Found: ok, Version: rec.Version, Value: rec.Value}
+}
+
+func (o *Object) list(l protocol.ListRequest) protocol.Reply {
+	if l.Limit < 1 {
+		return protocol.ErrorReply(protocol.StatusBadRequest, "list limit must be at least 1")
+	}
+	recs, more, err := o.engine.Scan(l.Prefix, l.StartAfter, l.Limit, protocol.MaxReplyBytes)
+	if err != nil {
+		return internal(err)
+	}
+	return protocol.Reply{Entries: recs, More: more}
+}
+
+// errRejected aborts a write's transaction; the reply it carries says why.
+type errRejected struct{ reply protocol.Reply }
+
+func (e *errRejected) Error() string { return e.reply.Message }
+
+func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
+	if r, bad := checkMutations(muts); bad {
+		return r
+	}
+	versions := make([]uint64, len(muts))
+	err := o.engine.Atomic(func() error {
+		last, err := o.lastVersion()
+		if err != nil {
+			return err
+		}
+		next := last + 1
+		changes := false
+		for i := range muts {
+			m := &muts[i]
+			if !m.HasCondition && m.Kind != protocol.KindCheck {
+				continue
+			}
+			rec, ok, err := o.engine.Get(m.Key)
+			if err != nil {
+				return err
+			}
+			current := uint64(0)
+			if ok {
+				current = rec.Version
+			}
+			if m.HasCondition && current != m.Version {
+				return &errRejected{protocol.Reply{
+					Status:  protocol.StatusConflict,
+					Index:   i,
+					Current: current,
+					Message: fmt.Sprintf("version is %d, not %d", current, m.Version),
+				}}
+			}
+			versions[i] = current
+		}
+		for i := range muts {
+			m := &muts[i]
+			switch m.Kind {
+			case protocol.KindPut:
+				err = o.engine.Put(m.Key, next, m.Value)
+				versions[i] = next
+				changes = true
+			case protocol.KindDelete:
+				err = o.engine.Delete(m.Key)
+				versions[i] = 0
+				changes = true
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if !changes {
+			return nil
+		}
+		if err := o.engine.SetLastVersion(next); err != nil {
+			return err
+		}
+		o.last = next
+		return nil
+	})
+	if err != nil {
+		o.loaded = false // the cache may hold a version that was rolled back
+		var rej *errRejected
+		if errors.As(err, &rej) {
+			return rej.reply
+		}
+		return internal(err)
+	}
+	return protocol.Reply{Versions: versions}
+}
+
+func (o *Object) lastVersion() (uint64, error) {
+	if !o.loaded {
+		v, err := o.engine.LastVersion()
+		if err != nil {
+			return 0, err
+		}
+		o.last, o.loaded = v, true
+	}
+	return o.last, nil
+}
+
+// checkMutations enforces the limits of a write before anything runs.
+func checkMutations(muts []protocol.Mutation) (protocol.Reply, bool) {
+	if len(muts) == 0 {
+		return protocol.ErrorReply(protocol.StatusBadRequest, "a write needs at least one mutation"), true
+	}
+	if len(muts) > protocol.MaxMutations {
+		return protocol.ErrorReply(protocol.StatusTooMany,
+			fmt.Sprintf("%d keys exceed the limit of %d", len(muts), protocol.MaxMutations)), true
+	}
+	seen := make(map[string]struct{}, len(muts))
+	for i := range muts {
+		m := &muts[i]
+		if r, bad := checkKey(m.Key, i); bad {
+			return r, true
+		}
+		if _, dup := seen[m.Key]; dup {
+			r := protocol.ErrorReply(protocol.StatusBadRequest, "a key appears twice in one write")
+			r.Index = i
+			return r, true
+		}
+		seen[m.Key] = struct{}{}
+		if size := len(m.Key) + len(m.Value); size > protocol.MaxEntryBytes {
+			r := protocol.ErrorReply(protocol.StatusTooLarge,
+				fmt.Sprintf("key and value of %d bytes exceed %d", size, protocol.MaxEntryBytes))
+			r.Index = i
+			return r, true
+		}
+	}
+	return protocol.Reply{}, false
+}
+
+// checkKey enforces what the engines need of a stored key: not empty, not too
+// long, and valid UTF-8 (the Durable Object hands keys to JavaScript as
+// strings, which would replace invalid bytes).
+func checkKey(key string, index int) (protocol.Reply, bool) {
+	var msg string
+	switch {
+	case key == "":
+		msg = "empty key"
+	case len(key) > protocol.MaxKeyBytes:
+		msg = fmt.Sprintf("key of %d bytes exceeds %d", len(key), protocol.MaxKeyBytes)
+	case !utf8.ValidString(key):
+		msg = "key is not valid UTF-8"
+	default:
+		return protocol.Reply{}, false
+	}
+	r := protocol.ErrorReply(protocol.StatusInvalidKey, msg)
+	r.Index = index
+	return r, true
+}
+
+func internal(err error) protocol.Reply {
+	return protocol.ErrorReply(protocol.StatusInternal, err.Error())
+}

@@ -1,0 +1,163 @@
+// Package protocol is the wire format between a dokv client and a dokv
+// object: one request message in, one reply message out.
+//
+// The same bytes cross the in-memory namespace and the Workers RPC boundary,
+// so a protocol bug shows up in unit tests. Every message starts with a
+// version byte. Old and new Workers talk to old and new objects during a
+// deploy, so a decoder rejects an unknown version or op with ErrMalformed and
+// never guesses.
+//
+// Encoding: integers are unsigned varints, strings and byte slices are a
+// varint length followed by the bytes. Decoders check every length against
+// the remaining input and against the limits below, so no input can make
+// them allocate more than the message size or panic.
+package protocol
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Version is the protocol version this package writes and reads.
+const Version byte = 1
+
+// Limits enforced by the object. Clients check them first so that a request
+// that breaks one is never sent; the object checks them again because it
+// must not trust its callers.
+const (
+	// MaxKeyBytes bounds a stored key (the user's key plus the store's
+	// encoded prefix).
+	MaxKeyBytes = 4096
+	// MaxEntryBytes bounds a stored key plus its value, after Cloudflare's
+	// row limit for SQLite-backed Durable Objects.
+	MaxEntryBytes = 2 << 20
+	// MaxMutations bounds the keys written or checked by one request.
+	MaxMutations = 128
+	// MaxListLimit bounds the entries one List request may return.
+	MaxListLimit = 1000
+	// MaxReplyBytes bounds the bytes of values one List reply carries, so a
+	// page never holds a whole object in memory.
+	MaxReplyBytes = 4 << 20
+	// MaxRequestBytes bounds a whole request; it is below the 32 MiB that
+	// Workers RPC accepts for one call.
+	MaxRequestBytes = 24 << 20
+)
+
+// ErrMalformed reports a message that cannot be decoded: a wrong version, an
+// unknown op, or bytes that do not follow the format.
+var ErrMalformed = errors.New("malformed message")
+
+// Op names what a request asks the object to do.
+type Op byte
+
+// The ops of protocol version 1.
+const (
+	OpGet   Op = 1 // read one key
+	OpWrite Op = 2 // apply mutations atomically, if all their conditions hold
+	OpList  Op = 3 // read a page of keys in order
+)
+
+func (o Op) String() string {
+	switch o {
+	case OpGet:
+		return "get"
+	case OpWrite:
+		return "write"
+	case OpList:
+		return "list"
+	}
+	return fmt.Sprintf("op(%d)", byte(o))
+}
+
+// Kind is what a mutation does to its key.
+type Kind byte
+
+// Mutation kinds.
+const (
+	KindCheck  Kind = 0 // only check the condition
+	KindPut    Kind = 1 // store the value
+	KindDelete Kind = 2 // remove the key
+)
+
+// Mutation is one key's part of a write request.
+type Mutation struct {
+	Key  string
+	Kind Kind
+	// HasCondition makes the write depend on the stored version being
+	// Version (0: the key is absent).
+	HasCondition bool
+	Version      uint64
+	Value        []byte // KindPut only
+}
+
+// ListRequest asks for up to Limit entries whose keys start with Prefix and
+// sort after StartAfter, in ascending byte order.
+type ListRequest struct {
+	Prefix     string
+	StartAfter string
+	Limit      int
+}
+
+// Request is one decoded request.
+type Request struct {
+	Op        Op
+	Key       string     // OpGet
+	Mutations []Mutation // OpWrite
+	List      ListRequest
+}
+
+// Status is the outcome of a request.
+type Status byte
+
+// Statuses. Anything but StatusOK carries Index, Current and Message.
+const (
+	StatusOK          Status = 0
+	StatusConflict    Status = 1 // a condition failed; Index names the mutation, Current its version
+	StatusInvalidKey  Status = 2
+	StatusTooLarge    Status = 3
+	StatusTooMany     Status = 4
+	StatusBadRequest  Status = 5 // the request could not be decoded or is not allowed
+	StatusInternal    Status = 6 // the object failed; the request was not applied
+	statusUpperBound  Status = 7
+)
+
+const (
+	maxMessageBytes   = 1024 // an error reply's message
+	minMutationBytes  = 4    // key length, kind, condition flag, version
+	minListEntryBytes = 3    // key length, version, value length
+)
+
+// Record is one stored key with its version and value.
+type Record struct {
+	Key     string
+	Version uint64
+	Value   []byte
+}
+
+// Reply is one decoded reply.
+type Reply struct {
+	Status Status
+
+	// OpGet: Found is false on a miss; Version and Value describe the hit.
+	Found   bool
+	Version uint64
+	Value   []byte
+
+	// OpWrite: the new version of each mutation, in request order
+	// (0 for checks and deletes).
+	Versions []uint64
+
+	// OpList: the page, and whether more entries may follow the last one.
+	Entries []Record
+	More    bool
+
+	// Errors.
+	Index   int
+	Current uint64
+	Message string
+}
+
+// ErrorReply builds a reply for a failed request.
+func ErrorReply(s Status, msg string) Reply {
+	return Reply{Status: s, Message: msg}
+}

@@ -1,0 +1,169 @@
+package dokv
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/router"
+)
+
+// Option configures a Store in New. Invalid options make New fail with
+// ErrInvalidArgument; they never fail later.
+type Option func(*config)
+
+type config struct {
+	partitioning Partitioning
+	prefix       string
+	codec        Codec
+	pageSize     int
+}
+
+func defaultConfig() config {
+	return config{partitioning: PerKey(), codec: JSON(), pageSize: 100}
+}
+
+// MaxPrefixBytes bounds the prefix of WithPrefix.
+const MaxPrefixBytes = 1024
+
+// MaxObjectNameBytes bounds the name given to SingleObject.
+const MaxObjectNameBytes = 256
+
+// MaxShards bounds the shard count of HashShards.
+const MaxShards = 4096
+
+func (c *config) validate() error {
+	p := c.partitioning
+	switch p.scheme {
+	case router.Single:
+		if p.name == "" || len(p.name) > MaxObjectNameBytes || !utf8.ValidString(p.name) {
+			return fmt.Errorf("SingleObject name must be 1 to %d bytes of UTF-8, got %q", MaxObjectNameBytes, p.name)
+		}
+	case router.Shards:
+		if p.shards < 1 || p.shards > MaxShards {
+			return fmt.Errorf("HashShards count must be 1 to %d, got %d", MaxShards, p.shards)
+		}
+	}
+	if len(c.prefix) > MaxPrefixBytes || !utf8.ValidString(c.prefix) {
+		return fmt.Errorf("prefix must be at most %d bytes of UTF-8", MaxPrefixBytes)
+	}
+	if c.codec == nil {
+		return fmt.Errorf("codec is nil")
+	}
+	if c.pageSize < 1 || c.pageSize > protocol.MaxListLimit {
+		return fmt.Errorf("page size must be 1 to %d, got %d", protocol.MaxListLimit, c.pageSize)
+	}
+	return nil
+}
+
+// Partitioning decides which object holds a key. Build one with PerKey,
+// SingleObject or HashShards. Changing a store's partitioning changes where
+// its keys live: data written under one partitioning is not visible under
+// another.
+type Partitioning struct {
+	scheme router.Scheme
+	name   string
+	shards int
+}
+
+// String describes the partitioning, e.g. "HashShards(16)".
+func (p Partitioning) String() string {
+	switch p.scheme {
+	case router.Single:
+		return fmt.Sprintf("SingleObject(%q)", p.name)
+	case router.Shards:
+		return fmt.Sprintf("HashShards(%d)", p.shards)
+	default:
+		return "PerKey()"
+	}
+}
+
+// PerKey puts every key in an object of its own, as
+// @uploadista/kv-store-cloudflare-do does: the most parallelism, no
+// bottleneck object, but no List and no transactions across keys unless the
+// keys share a hash tag. It is the default.
+func PerKey() Partitioning { return Partitioning{scheme: router.PerKey} }
+
+// SingleObject puts every key in one object with the given name: List and
+// transactions over any keys, at the throughput of one object (roughly a
+// thousand requests per second on Cloudflare).
+func SingleObject(name string) Partitioning {
+	return Partitioning{scheme: router.Single, name: name}
+}
+
+// HashShards spreads keys over n objects by a stable 64-bit hash of the key
+// (jump consistent hash): n times one object's throughput, and List merges
+// the shards in key order. Transactions need keys in one shard: give them a
+// common hash tag.
+func HashShards(n int) Partitioning {
+	return Partitioning{scheme: router.Shards, shards: n}
+}
+
+// WithPartitioning sets how keys are spread over objects. It affects every
+// operation. The default is PerKey().
+func WithPartitioning(p Partitioning) Option {
+	return func(c *config) { c.partitioning = p }
+}
+
+// WithPrefix gives the store a namespace of its own: two stores on one
+// Namespace with different prefixes never see each other's keys, in Get,
+// List, transactions, or object names. The prefix is not part of the keys
+// the store returns. At most MaxPrefixBytes of UTF-8.
+func WithPrefix(prefix string) Option {
+	return func(c *config) { c.prefix = prefix }
+}
+
+// WithCodec sets how values are encoded; the default is JSON(). It affects
+// every operation that reads or writes values.
+func WithCodec(codec Codec) Option {
+	return func(c *config) { c.codec = codec }
+}
+
+// WithPageSize sets how many entries List fetches from an object per
+// request, 1 to 1000; the default is 100. Larger pages mean fewer requests
+// and more memory per page.
+func WithPageSize(n int) Option {
+	return func(c *config) { c.pageSize = n }
+}
+
+// Codec encodes values to bytes and back. Implementations must be safe for
+// concurrent use.
+type Codec interface {
+	Marshal(v any) ([]byte, error)
+	Unmarshal(data []byte, v any) error
+}
+
+// JSON returns the default codec, encoding/json.
+func JSON() Codec { return jsonCodec{} }
+
+type jsonCodec struct{}
+
+func (jsonCodec) Marshal(v any) ([]byte, error)      { return json.Marshal(v) }
+func (jsonCodec) Unmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+// Raw returns a codec that stores []byte values as they are, for a
+// Store[[]byte] that keeps opaque bytes. It fails on any other type.
+func Raw() Codec { return rawCodec{} }
+
+type rawCodec struct{}
+
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	switch b := v.(type) {
+	case []byte:
+		return b, nil
+	case *[]byte:
+		return *b, nil
+	}
+	return nil, fmt.Errorf("raw codec needs []byte, got %T", v)
+}
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	p, ok := v.(*[]byte)
+	if !ok {
+		return fmt.Errorf("raw codec needs *[]byte, got %T", v)
+	}
+	*p = bytes.Clone(data)
+	return nil
+}

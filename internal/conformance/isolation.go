@@ -1,0 +1,82 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+)
+
+func isolationBehaviours() []behaviour {
+	return []behaviour{
+		{"Prefix/StoresDoNotSeeEachOther", testPrefixIsolation},
+		{"Prefix/MappingIsUnambiguous", testPrefixUnambiguous},
+		{"Namespace/IDFromNameIsDeterministic", testIDFromName},
+	}
+}
+
+func testPrefixIsolation(t *testing.T, ns dokv.Namespace) {
+	ctx := testContext(t)
+	for _, part := range partitionings() {
+		t.Run(part.name, func(t *testing.T) {
+			a := newStore[string](t, ns, dokv.WithPrefix("a/"), dokv.WithPartitioning(part.p))
+			b := newStore[string](t, ns, dokv.WithPrefix("b/"), dokv.WithPartitioning(part.p))
+			require.NoError(t, a.Set(ctx, "shared", "from a"))
+			require.NoError(t, a.Set(ctx, "only-a", "from a"))
+
+			requireAbsent(t, ctx, b, "shared")
+			requireAbsent(t, ctx, b, "only-a")
+			require.NoError(t, b.Set(ctx, "shared", "from b"))
+			require.NoError(t, b.Delete(ctx, "only-a"), "deleting b's missing key")
+
+			got, err := a.Get(ctx, "shared")
+			require.NoError(t, err)
+			assert.Equal(t, "from a", got, "b's write did not reach a")
+			_, err = a.Get(ctx, "only-a")
+			require.NoError(t, err, "b's delete did not reach a")
+
+			// A transaction conditioned on absence in b succeeds although a
+			// holds the key.
+			_, err = b.Txn().SetIf("{t}only-a", 0, "b").Commit(ctx)
+			require.NoError(t, err)
+
+			if part.p.String() != dokv.PerKey().String() {
+				assert.Equal(t, []string{"only-a", "shared"}, keysOf(collect(t, ctx, a, dokv.ListOptions{})))
+				assert.Equal(t, []string{"shared", "{t}only-a"}, keysOf(collect(t, ctx, b, dokv.ListOptions{})))
+			}
+		})
+	}
+}
+
+// testPrefixUnambiguous: prefix "a" with key "b/c" and prefix "a/b" with key
+// "c" concatenate to the same string, and must still be different keys.
+func testPrefixUnambiguous(t *testing.T, ns dokv.Namespace) {
+	ctx := testContext(t)
+	for _, part := range partitionings() {
+		t.Run(part.name, func(t *testing.T) {
+			s1 := newStore[string](t, ns, dokv.WithPrefix("a"), dokv.WithPartitioning(part.p))
+			s2 := newStore[string](t, ns, dokv.WithPrefix("a/b"), dokv.WithPartitioning(part.p))
+			s3 := newStore[string](t, ns, dokv.WithPartitioning(part.p))
+			require.NoError(t, s1.Set(ctx, "b/c", "one"))
+			requireAbsent(t, ctx, s2, "c")
+			requireAbsent(t, ctx, s3, "ab/c")
+			requireAbsent(t, ctx, s3, "a/b/c")
+			require.NoError(t, s2.Set(ctx, "c", "two"))
+			got, err := s1.Get(ctx, "b/c")
+			require.NoError(t, err)
+			assert.Equal(t, "one", got)
+		})
+	}
+}
+
+func testIDFromName(t *testing.T, ns dokv.Namespace) {
+	a1, a2, b := ns.IDFromName("a"), ns.IDFromName("a"), ns.IDFromName("b")
+	assert.Equal(t, a1, a2)
+	assert.NotEqual(t, a1, b)
+	assert.Regexp(t, `^[0-9a-f]{64}$`, a1.String())
+	parsed, err := dokv.ParseObjectID(a1.String())
+	require.NoError(t, err)
+	assert.Equal(t, a1, parsed)
+}

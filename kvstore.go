@@ -83,6 +83,11 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 	}, nil
 }
 
+// ObjectName reports the name of the object that holds key under the
+// store's partitioning and prefix. Keys with the same object name can share a
+// transaction.
+func (s *Store[T]) ObjectName(key string) string { return s.router.ObjectName(key) }
+
 // Get returns the value at key. A missing key gives an error wrapping
 // ErrNotFound, never a zero value with a nil error.
 func (s *Store[T]) Get(ctx context.Context, key string) (T, error) {

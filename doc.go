@@ -1,0 +1,69 @@
+// Package dokv is a typed, strongly consistent key-value store whose state
+// lives in Cloudflare Durable Objects, for Workers written in Go.
+//
+// A Store[T] validates keys and sizes, encodes values with a Codec (JSON by
+// default), routes each key to an object of a Namespace, and sends the
+// object one small binary request. The object runs requests one at a time
+// against its storage, so each key's history is a single sequence.
+//
+//	jobs, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace())
+//	err = jobs.Set(ctx, job.ID, job)
+//	job, err = jobs.Get(ctx, id) // errors.Is(err, dokv.ErrNotFound) on a miss
+//
+// The same code runs in a Worker over WorkersNamespace, and in tests and
+// local programs over NewMemoryNamespace, which runs the very object code
+// that the Durable Object runs.
+//
+// # Partitioning
+//
+// WithPartitioning decides which object holds a key:
+//
+//   - PerKey (the default): one object per key. No shared bottleneck; no
+//     List; transactions only over keys with a common hash tag.
+//   - SingleObject(name): one object for the store. List and transactions
+//     over any keys, at one object's throughput.
+//   - HashShards(n): n objects chosen by a stable hash. List merges the
+//     shards in key order; transactions need a common hash tag.
+//
+// A hash tag is Redis Cluster's: in "{upload-1}/chunk/7" only "upload-1" is
+// hashed, so every key tagged {upload-1} lands in one object and can change
+// atomically with the others.
+//
+// # Versions and CompareAndSwap
+//
+// Every key has a version. 0 means absent; every write of a key gives it a
+// version larger than any it had before, even across a delete. GetEntry
+// returns the version; CompareAndSwap writes only if the version is still
+// the one the caller read (0: only if absent) and otherwise fails with
+// ErrConflict, writing nothing. Update is the read-modify-write loop built
+// on the two, retried on conflict until it succeeds or its context ends.
+//
+// # Transactions
+//
+// Store.Txn builds an atomic write of up to MaxTxnKeys keys in one object:
+// version checks, sets and deletes that all apply or none do. Keys that
+// route to different objects are refused with ErrCrossObject before anything
+// is sent.
+//
+// # Consistency
+//
+// Operations on a key are linearizable: an object runs one request at a time
+// and every operation on a key goes to that key's one object. List reads
+// each page consistently from one object but is not a snapshot of the whole
+// store.
+//
+// # Errors
+//
+// Every failure, except the context's own errors, is an *Error naming the
+// operation, the key and the object, and wrapping one sentinel: ErrNotFound,
+// ErrConflict, ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys,
+// ErrCrossObject, ErrUnsupported, ErrInvalidArgument, ErrDecode,
+// ErrProtocol or ErrObject. Test them with errors.Is. Requests that break a
+// limit (MaxKeyBytes, MaxEntryBytes, MaxTxnKeys) fail before they are sent
+// and change nothing.
+//
+// # Workers
+//
+// Inside a Worker (GOOS=js GOARCH=wasm), the Durable Object class is written
+// in Go too: the same object code, over the object's SQLite storage.
+package dokv

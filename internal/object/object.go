@@ -46,7 +46,11 @@ func (o *Object) Handle(req []byte) (reply []byte) {
 		r = protocol.ErrorReply(protocol.StatusTooLarge,
 			fmt.Sprintf("request of %d bytes exceeds %d", len(req), protocol.MaxRequestBytes))
 	} else if decoded, err := protocol.DecodeRequest(req); err != nil {
-		r = protocol.ErrorReply(protocol.StatusBadRequest, err.Error())
+		status := protocol.StatusBadRequest
+		if errors.Is(err, protocol.ErrTooMany) {
+			status = protocol.StatusTooMany
+		}
+		r = protocol.ErrorReply(status, err.Error())
 	} else {
 		op = decoded.Op
 		r = o.run(&decoded)

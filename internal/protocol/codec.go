@@ -3,6 +3,7 @@ package protocol
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 )
 
 // AppendRequest appends the encoding of r to buf.
@@ -79,7 +80,7 @@ func AppendReply(buf []byte, op Op, r *Reply) []byte {
 		buf = binary.AppendUvarint(buf, r.Current)
 		msg := r.Message
 		if len(msg) > maxMessageBytes {
-			msg = msg[:maxMessageBytes]
+			msg = strings.ToValidUTF8(msg[:maxMessageBytes], "")
 		}
 		return appendString(buf, msg)
 	}
@@ -260,7 +261,12 @@ func (d *decoder) int(max int) int {
 // of the message is long enough for that many elements of at least minSize
 // bytes, so a forged count cannot force a large allocation.
 func (d *decoder) count(max, minSize int) int {
-	n := d.int(max)
+	v := d.uvarint()
+	if d.err == nil && v > uint64(max) {
+		d.err = fmt.Errorf("%w: count %d exceeds the limit of %d", ErrTooMany, v, max)
+		return 0
+	}
+	n := int(v)
 	if d.err == nil && n*minSize > len(d.data) {
 		d.fail("count %d exceeds the message", n)
 		return 0

@@ -10,7 +10,7 @@
 // Encoding: integers are unsigned varints, strings and byte slices are a
 // varint length followed by the bytes. Decoders check every length against
 // the remaining input and against the limits below, so no input can make
-// them allocate more than the message size or panic.
+// them panic or allocate more than a small multiple of the message size.
 package protocol
 
 import (
@@ -46,6 +46,11 @@ const (
 // ErrMalformed reports a message that cannot be decoded: a wrong version, an
 // unknown op, or bytes that do not follow the format.
 var ErrMalformed = errors.New("malformed message")
+
+// ErrTooMany reports a message that holds more elements than a limit allows
+// (more than MaxMutations mutations, say). It wraps ErrMalformed; the object
+// answers it with StatusTooMany rather than StatusBadRequest.
+var ErrTooMany = fmt.Errorf("%w: too many elements", ErrMalformed)
 
 // Op names what a request asks the object to do.
 type Op byte
@@ -111,14 +116,14 @@ type Status byte
 
 // Statuses. Anything but StatusOK carries Index, Current and Message.
 const (
-	StatusOK          Status = 0
-	StatusConflict    Status = 1 // a condition failed; Index names the mutation, Current its version
-	StatusInvalidKey  Status = 2
-	StatusTooLarge    Status = 3
-	StatusTooMany     Status = 4
-	StatusBadRequest  Status = 5 // the request could not be decoded or is not allowed
-	StatusInternal    Status = 6 // the object failed; the request was not applied
-	statusUpperBound  Status = 7
+	StatusOK         Status = 0
+	StatusConflict   Status = 1 // a condition failed; Index names the mutation, Current its version
+	StatusInvalidKey Status = 2
+	StatusTooLarge   Status = 3
+	StatusTooMany    Status = 4
+	StatusBadRequest Status = 5 // the request could not be decoded or is not allowed
+	StatusInternal   Status = 6 // the object failed; the request was not applied
+	statusUpperBound Status = 7
 )
 
 const (
@@ -143,8 +148,8 @@ type Reply struct {
 	Version uint64
 	Value   []byte
 
-	// OpWrite: the new version of each mutation, in request order
-	// (0 for checks and deletes).
+	// OpWrite: the new version of each mutation, in request order (0 for
+	// deletes; for checks, the version the key had, 0 when absent).
 	Versions []uint64
 
 	// OpList: the page, and whether more entries may follow the last one.

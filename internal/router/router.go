@@ -20,8 +20,8 @@ const (
 	Shards               // keys hashed over a fixed number of objects
 )
 
-// Router maps keys of one store to objects. The zero value routes PerKey
-// with no prefix.
+// Router maps keys of one store to objects. Build one with New; the zero
+// value has no encoded prefix and must not be used.
 type Router struct {
 	scheme Scheme
 	name   string // Single

@@ -112,24 +112,29 @@ func (m *Memory) SetLastVersion(v uint64) error {
 	return nil
 }
 
-// Atomic implements Engine with an undo log.
+// Atomic implements Engine with an undo log. A nested call is a savepoint:
+// if its fn fails, its own changes are undone even when the enclosing fn
+// goes on to succeed.
 func (m *Memory) Atomic(fn func() error) error {
-	if m.inTxn {
-		return fn()
-	}
+	outer := !m.inTxn
+	mark := len(m.undo)
 	m.inTxn = true
 	committed := false
 	// The deferred rollback also covers a panic in fn: the caller may
 	// recover and keep using the engine.
 	defer func() {
 		if !committed {
-			for i := len(m.undo) - 1; i >= 0; i-- {
+			for i := len(m.undo) - 1; i >= mark; i-- {
 				m.undo[i]()
 			}
+			clear(m.undo[mark:])
+			m.undo = m.undo[:mark]
 		}
-		m.inTxn = false
-		clear(m.undo)
-		m.undo = m.undo[:0]
+		if outer {
+			m.inTxn = false
+			clear(m.undo)
+			m.undo = m.undo[:0]
+		}
 	}()
 	err := fn()
 	committed = err == nil

@@ -56,6 +56,9 @@ type Store[T any] struct {
 	router   router.Router
 	codec    Codec
 	pageSize int
+	// ids caches the IDs of a SingleObject or HashShards store's few
+	// objects; PerKey IDs are derived per call, as their set is unbounded.
+	ids map[string]ObjectID
 }
 
 var _ KvStore[int] = (*Store[int])(nil)
@@ -75,12 +78,26 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		return nil, &Error{Op: "new", Err: ErrInvalidArgument, Detail: err.Error()}
 	}
 	p := c.partitioning
-	return &Store[T]{
+	s := &Store[T]{
 		ns:       ns,
 		router:   router.New(p.scheme, p.name, p.shards, c.prefix),
 		codec:    c.codec,
 		pageSize: c.pageSize,
-	}, nil
+	}
+	if objects := s.router.Objects(); objects != nil {
+		s.ids = make(map[string]ObjectID, len(objects))
+		for _, name := range objects {
+			s.ids[name] = ns.IDFromName(name)
+		}
+	}
+	return s, nil
+}
+
+func (s *Store[T]) objectID(name string) ObjectID {
+	if id, ok := s.ids[name]; ok {
+		return id
+	}
+	return s.ns.IDFromName(name)
 }
 
 // ObjectName reports the name of the object that holds key under the
@@ -258,12 +275,12 @@ func (s *Store[T]) call(ctx context.Context, op, key, object string, req *protoc
 }
 
 func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protocol.Request, keyAt func(int) string) (protocol.Reply, error) {
-	buf := protocol.AppendRequest(nil, req)
+	buf := protocol.AppendRequest(make([]byte, 0, requestSizeHint(req)), req)
 	if len(buf) > protocol.MaxRequestBytes {
 		return protocol.Reply{}, &Error{Op: op, Key: keyAt(0), Object: object, Err: ErrValueTooLarge,
 			Detail: fmt.Sprintf("request of %d bytes exceeds %d", len(buf), protocol.MaxRequestBytes)}
 	}
-	stub := s.ns.Get(s.ns.IDFromName(object))
+	stub := s.ns.Get(s.objectID(object))
 	raw, err := stub.Call(ctx, buf)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
@@ -286,6 +303,16 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 		Detail:  reply.Message,
 		Err:     statusError(reply.Status),
 	}
+}
+
+// requestSizeHint estimates the encoded size of req, so that encoding
+// allocates once.
+func requestSizeHint(req *protocol.Request) int {
+	n := 16 + len(req.Key) + len(req.List.Prefix) + len(req.List.StartAfter)
+	for i := range req.Mutations {
+		n += 16 + len(req.Mutations[i].Key) + len(req.Mutations[i].Value)
+	}
+	return n
 }
 
 func statusError(s protocol.Status) error {

@@ -27,13 +27,19 @@ func Merge(ctx context.Context, objects []string, start string, limit, page int,
 			}
 			return page
 		}
+		if len(objects) == 0 {
+			return
+		}
 		cursors := make([]*cursor, len(objects))
 		for i, name := range objects {
 			cursors[i] = &cursor{object: name, after: start, more: true}
 		}
 		// The first pages are fetched together: with many shards the
-		// round trips would otherwise add up before the first record.
-		if err := fillAll(ctx, cursors, want(0), fetch); err != nil {
+		// round trips would otherwise add up before the first record. Each
+		// shard is first asked for its share of a page only; a cursor that
+		// runs dry asks for twice as much each time, up to a page.
+		first := max(1, (want(0)+len(cursors)-1)/len(cursors))
+		if err := fillAll(ctx, cursors, first, fetch); err != nil {
 			yield(protocol.Record{}, err)
 			return
 		}
@@ -53,7 +59,7 @@ func Merge(ctx context.Context, objects []string, start string, limit, page int,
 			}
 			yielded++
 			if len(c.buf) == 0 && c.more && (limit == 0 || yielded < limit) {
-				if err := c.fill(ctx, want(yielded), fetch); err != nil {
+				if err := c.fill(ctx, min(2*c.asked, want(yielded)), fetch); err != nil {
 					yield(protocol.Record{}, err)
 					return
 				}
@@ -96,9 +102,11 @@ type cursor struct {
 	after  string
 	buf    []protocol.Record
 	more   bool
+	asked  int // the size of the last page asked for
 }
 
 func (c *cursor) fill(ctx context.Context, n int, fetch Fetch) error {
+	c.asked = n
 	recs, more, err := fetch(ctx, c.object, c.after, n)
 	if err != nil {
 		return err

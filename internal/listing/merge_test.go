@@ -209,16 +209,32 @@ func TestMerge_NeverAsksMoreThanPage(t *testing.T) {
 func TestMerge_PagesFollowOn(t *testing.T) {
 	// Each object is paged from where its previous page ended, and never
 	// asked again once it reported no more.
-	f := threeObjects()
-	_, errs := collect(t, f, f.names(), "", 0, 2)
-	require.Empty(t, errs)
-	byObject := map[string][]string{}
-	for _, c := range f.callLog() {
-		byObject[c.object] = append(byObject[c.object], c.after)
+	for _, page := range []int{1, 2, 6} {
+		f := threeObjects()
+		_, errs := collect(t, f, f.names(), "", 0, page)
+		require.Empty(t, errs)
+		type state struct {
+			after string
+			done  bool
+		}
+		states := map[string]*state{}
+		for _, c := range f.callLog() {
+			st, ok := states[c.object]
+			if !ok {
+				st = &state{}
+				states[c.object] = st
+			}
+			require.False(t, st.done, "page %d: %s asked again after it reported no more", page, c.object)
+			require.Equal(t, st.after, c.after, "page %d: %s", page, c.object)
+			recs, more, err := f.fetch(context.Background(), c.object, c.after, c.limit) // replay the answer
+			require.NoError(t, err)
+			if len(recs) > 0 {
+				st.after = recs[len(recs)-1].Key
+			}
+			st.done = !more
+		}
+		require.Len(t, states, 3)
 	}
-	assert.Equal(t, []string{"", "d", "h"}, byObject["s0"])
-	assert.Equal(t, []string{"", "e"}, byObject["s1"])
-	assert.Equal(t, []string{"", "f", "m", "o"}, byObject["s2"])
 }
 
 func TestMerge_LimitStopsFetching(t *testing.T) {
@@ -236,14 +252,29 @@ func TestMerge_LimitStopsFetching(t *testing.T) {
 	require.Empty(t, errs)
 	assert.Equal(t, []string{"a", "b"}, keys)
 	for _, c := range f.callLog() {
-		assert.Equal(t, 2, c.limit, "the first pages ask for no more than the limit")
+		assert.LessOrEqual(t, c.limit, 2, "no page asks for more than the limit")
+	}
+}
+
+func TestMerge_FirstPagesShareOnePage(t *testing.T) {
+	f := threeObjects()
+	keys, errs := collect(t, f, f.names(), "", 0, 7)
+	require.Empty(t, errs)
+	require.Len(t, keys, 17)
+	calls := f.callLog()
+	for _, c := range calls[:3] {
+		assert.Equal(t, 3, c.limit, "each of 3 objects is first asked for ceil(7/3) records")
+	}
+	for _, c := range calls[3:] {
+		assert.LessOrEqual(t, c.limit, 7, "refills grow but never exceed a page")
 	}
 }
 
 func TestMerge_FetchesLazily(t *testing.T) {
 	f := threeObjects()
 	n := 0
-	for rec, err := range Merge(context.Background(), f.names(), "", 0, 2, f.fetch) {
+	// A page of 6 over 3 objects: each is first asked for 2 records.
+	for rec, err := range Merge(context.Background(), f.names(), "", 0, 6, f.fetch) {
 		require.NoError(t, err)
 		n++
 		if rec.Key == "c" {

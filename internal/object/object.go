@@ -55,7 +55,17 @@ func (o *Object) Handle(req []byte) (reply []byte) {
 		op = decoded.Op
 		r = o.run(&decoded)
 	}
-	return protocol.AppendReply(nil, op, &r)
+	return protocol.AppendReply(make([]byte, 0, replySizeHint(&r)), op, &r)
+}
+
+// replySizeHint estimates the encoded size of r, so that encoding allocates
+// once.
+func replySizeHint(r *protocol.Reply) int {
+	n := 16 + len(r.Value) + len(r.Message) + 10*len(r.Versions)
+	for i := range r.Entries {
+		n += 16 + len(r.Entries[i].Key) + len(r.Entries[i].Value)
+	}
+	return n
 }
 
 func (o *Object) run(req *protocol.Request) protocol.Reply {

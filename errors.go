@@ -42,7 +42,29 @@ var (
 	// ErrObject: the object failed while running the request and applied
 	// nothing.
 	ErrObject = errors.New("dokv: object failed")
+
+	// ErrUnknownOutcome: the call to the object failed in a way that leaves
+	// open whether the object ran the request. A write may or may not have
+	// been applied; read the key to find out.
+	ErrUnknownOutcome = errors.New("dokv: outcome unknown")
+	// ErrOverloaded: the object is overloaded and refused the request.
+	// Retrying makes it worse; back off or spread the load.
+	ErrOverloaded = errors.New("dokv: object overloaded")
+	// ErrUnavailable: the call failed in a way the runtime judged
+	// transient, so an idempotent request may be retried with a new stub.
+	// The outcome is still unknown: errors.Is(err, ErrUnknownOutcome) holds
+	// too.
+	ErrUnavailable error = &impliedError{msg: "dokv: object unavailable", implies: ErrUnknownOutcome}
 )
+
+// impliedError is a sentinel that also matches a more general one.
+type impliedError struct {
+	msg     string
+	implies error
+}
+
+func (e *impliedError) Error() string        { return e.msg }
+func (e *impliedError) Is(target error) bool { return target == e.implies }
 
 // Error is the error type of dokv operations. It names what failed and wraps
 // one sentinel error, so errors.Is(err, ErrConflict) and errors.As(err,

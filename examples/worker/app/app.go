@@ -1,0 +1,212 @@
+package app
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/dokv/dokv"
+)
+
+// DefaultShards is the number of objects of the /sharded store and of the
+// flow job store unless WithShards says otherwise.
+const DefaultShards = 8
+
+// Prefixes of the byte stores. The flow job store keeps uploadista's
+// dokv.FlowJobPrefix.
+const (
+	singlePrefix  = "worker:single:"
+	perKeyPrefix  = "worker:perkey:"
+	shardedPrefix = "worker:sharded:"
+)
+
+// Option configures the handler that New builds.
+type Option func(*config)
+
+type config struct {
+	shards   int
+	greeting func() string
+}
+
+// WithShards sets the number of objects of the /sharded store and of the
+// flow job store: 1 to dokv.MaxShards (New fails otherwise). The default is
+// DefaultShards. Changing it starts both stores afresh: keys written under
+// another count are not visible.
+func WithShards(n int) Option {
+	return func(c *config) { c.shards = n }
+}
+
+// WithGreeting sets a function whose result, when not empty, opens the
+// response of GET /. It is called on every such request, so it may read
+// configuration that changes, such as an environment variable of the Worker.
+func WithGreeting(greeting func() string) Option {
+	return func(c *config) { c.greeting = greeting }
+}
+
+// server holds the stores behind the routes.
+type server struct {
+	greeting func() string
+	jobs     *dokv.Store[dokv.FlowJob]
+}
+
+// New returns the application's handler, with every store over ns (see the
+// package documentation for the routes). It fails with an error wrapping
+// dokv.ErrInvalidArgument if ns is nil or an option is invalid.
+func New(ns dokv.Namespace, opts ...Option) (http.Handler, error) {
+	c := config{shards: DefaultShards}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&c)
+		}
+	}
+	raw := func(prefix string, p dokv.Partitioning) (*dokv.Store[[]byte], error) {
+		return dokv.New[[]byte](ns, dokv.WithCodec(dokv.Raw()), dokv.WithPrefix(prefix), dokv.WithPartitioning(p))
+	}
+	single, err := raw(singlePrefix, dokv.SingleObject("single"))
+	if err != nil {
+		return nil, err
+	}
+	perKey, err := raw(perKeyPrefix, dokv.PerKey())
+	if err != nil {
+		return nil, err
+	}
+	sharded, err := raw(shardedPrefix, dokv.HashShards(c.shards))
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := dokv.NewFlowJobStore(ns, dokv.WithPartitioning(dokv.HashShards(c.shards)))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{greeting: c.greeting, jobs: jobs}
+
+	mux := http.NewServeMux()
+	for _, b := range []*byteStore{
+		{path: "/single/", store: single},
+		{path: "/perkey/", store: perKey},
+		{path: "/sharded/", store: sharded},
+	} {
+		route(mux, b.path+"{key...}", map[string]http.HandlerFunc{
+			http.MethodGet:    b.get,
+			http.MethodPut:    b.put,
+			http.MethodDelete: b.delete,
+		})
+	}
+	route(mux, "/jobs", map[string]http.HandlerFunc{
+		http.MethodGet:  s.listJobs,
+		http.MethodPost: s.createJob,
+	})
+	route(mux, "/jobs/{id}", map[string]http.HandlerFunc{
+		http.MethodGet:   s.getJob,
+		http.MethodPatch: s.patchJob,
+	})
+	route(mux, "/jobs/{id}/tasks/{node}", map[string]http.HandlerFunc{
+		http.MethodPatch: s.patchTask,
+	})
+	mux.HandleFunc("GET /{$}", s.root)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			methodNotAllowed(w, "GET, HEAD")
+			return
+		}
+		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
+	})
+	return recoverer(mux), nil
+}
+
+// route registers the handlers of pattern by method, and a fallback that
+// answers every other method with a JSON 405. A GET handler also serves HEAD.
+func route(mux *http.ServeMux, pattern string, handlers map[string]http.HandlerFunc) {
+	allowed := make([]string, 0, len(handlers)+1)
+	for method, h := range handlers {
+		mux.HandleFunc(method+" "+pattern, h)
+		allowed = append(allowed, method)
+		if method == http.MethodGet {
+			allowed = append(allowed, http.MethodHead)
+		}
+	}
+	sort.Strings(allowed)
+	allow := strings.Join(allowed, ", ")
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		methodNotAllowed(w, allow)
+	})
+}
+
+func methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	writeErrorStatus(w, http.StatusMethodNotAllowed, "method not allowed; allowed: "+allow)
+}
+
+// routesText is the body of GET /.
+const routesText = `dokv example Worker
+
+Byte stores (PUT body, GET bytes, DELETE; GET /<pattern>/?prefix=&after=&limit= lists keys):
+  /single/{key...}    SingleObject("single"): one object for every key
+  /perkey/{key...}    PerKey(): one object per key (cannot list)
+  /sharded/{key...}   HashShards(n): keys hashed over n objects
+
+Flow jobs (JSON):
+  POST  /jobs                     {"flowId", "storageId", "nodes": [...]} creates a job
+  GET   /jobs?status=&limit=&after=   lists jobs
+  GET   /jobs/{id}                reads a job
+  PATCH /jobs/{id}                {"status"} moves a job
+  PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
+`
+
+func (s *server) root(w http.ResponseWriter, r *http.Request) {
+	var b strings.Builder
+	if s.greeting != nil {
+		if g := s.greeting(); g != "" {
+			b.WriteString(g)
+			if !strings.HasSuffix(g, "\n") {
+				b.WriteByte('\n')
+			}
+			b.WriteByte('\n')
+		}
+	}
+	b.WriteString(routesText)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = fmt.Fprint(w, b.String())
+}
+
+// recoverer turns a panic in h into a logged 500, so that none escapes to
+// the server (in a Worker, a panic would abort the instance).
+func recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tw := &trackingWriter{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					return
+				}
+				log.Printf("app: panic serving %s %s: %v", r.Method, r.URL.Path, v)
+				if !tw.wrote {
+					writeErrorStatus(tw, http.StatusInternalServerError, internalMessage)
+				}
+			}
+		}()
+		h.ServeHTTP(tw, r)
+	})
+}
+
+// trackingWriter records whether the response has started.
+type trackingWriter struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (t *trackingWriter) WriteHeader(code int) {
+	t.wrote = true
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *trackingWriter) Write(p []byte) (int, error) {
+	t.wrote = true
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (t *trackingWriter) Unwrap() http.ResponseWriter { return t.ResponseWriter }

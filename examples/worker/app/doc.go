@@ -1,0 +1,81 @@
+// Package app is the HTTP application of the example Worker: a plain
+// net/http handler over one dokv.Namespace. It builds on every platform; the
+// Worker's main package serves it over a Durable Object namespace, and tests
+// serve it over dokv.NewMemoryNamespace.
+//
+//	h, err := app.New(ns, app.WithShards(16))
+//
+// All of its stores share the one namespace and have prefixes of their own,
+// so they never see each other's keys.
+//
+// # Byte stores
+//
+// Three stores of opaque bytes, one per scaling pattern of
+// @uploadista/kv-store-cloudflare-do's README:
+//
+//	/single/{key...}    every key in one object, SingleObject("single")
+//	/perkey/{key...}    one object per key, PerKey()
+//	/sharded/{key...}   keys hashed over n objects, HashShards(n), n = 8 unless WithShards
+//
+// On each of them:
+//
+//	PUT    /<pattern>/{key}   store the request body, byte for byte, as the value: 204 No Content
+//	GET    /<pattern>/{key}   200 with exactly the stored bytes (Content-Type application/octet-stream), 404 if missing
+//	DELETE /<pattern>/{key}   remove the key: 204, also when it was missing
+//	GET    /<pattern>/?prefix=&after=&limit=
+//	                          200 {"keys": [...], "next": "..."}: keys in ascending byte order;
+//	                          limit is 1 to 1000 (default 100); next is the last key when the
+//	                          page is full (pass it as after for the next page), "" at the end.
+//	                          /perkey/ cannot list: 501.
+//
+// The key is the rest of the path after the pattern's slash, percent-decoded:
+// /single/a/b%20c is the key "a/b c". Keys are 1 to 2048 bytes of valid UTF-8
+// (400 otherwise, e.g. /single/%FF). HTTP clients and the router normalize
+// empty, "." and ".." path segments, so a key that has such segments must
+// have its slashes percent-encoded (%2F), which decodes to the same key.
+// A body larger than dokv.MaxEntryBytes, or a key and body that together
+// exceed it, gives 413.
+//
+// # Flow jobs
+//
+// uploadista FlowJob records (dokv.FlowJob, JSON as uploadista writes it) in
+// a dokv.NewFlowJobStore sharded like /sharded, so that jobs can be listed:
+//
+//	POST  /jobs                     {"flowId": "f", "storageId": "s", "nodes": ["a", "b"]}
+//	                                creates a pending job with one pending task per node:
+//	                                201 with the job and Location: /jobs/{id}
+//	GET   /jobs/{id}                200 with the job, 404 if missing
+//	PATCH /jobs/{id}                {"status": "running", "error": "optional message"}
+//	                                moves the job to any valid status: 200 with the job; EndedAt is
+//	                                set when the status is terminal (completed, failed, cancelled).
+//	                                A terminal job keeps its status: moving it to another one is
+//	                                409, to the same one changes nothing (200).
+//	PATCH /jobs/{id}/tasks/{node}   {"status": "completed", "result": <any JSON>, "error": "..."}
+//	                                moves one task (result and error are kept unless given; a null
+//	                                result clears it): 200 with the job. A pending or started job
+//	                                becomes running; a failed task fails the job with the task's
+//	                                error; when every task is completed the job completes. 404 if
+//	                                the job or the task is missing; 409 if the job is terminal
+//	                                (unless the task already has the status, which changes nothing).
+//	GET   /jobs?status=&limit=&after=
+//	                                200 {"jobs": [...], "next": "..."}: jobs in ascending ID order,
+//	                                only those with the status if given; limit is 1 to 1000
+//	                                (default 50). At most 1000 jobs are examined per request; next
+//	                                is the last ID examined when the page stopped early (pass it as
+//	                                after to continue; the next page may be empty), "" at the end.
+//
+// Every change of a job is a dokv Store.Update, a read-modify-write retried
+// on conflict, so concurrent task updates of one job all take effect.
+//
+// # Root and errors
+//
+// GET / returns a plain-text summary of these routes, preceded by the
+// greeting of WithGreeting when it is not empty.
+//
+// Every error is a JSON object {"error": "message"}: 400 for an invalid key,
+// argument or JSON body, 404 for a missing key, job, task or route, 405 for a
+// method a route does not have (with an Allow header), 409 for a conflict,
+// 413 for a too large body or value, 501 for an operation the partitioning
+// does not support, 503 when the request's context ends, and 500, with a
+// generic message, for anything else.
+package app

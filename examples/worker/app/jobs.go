@@ -1,0 +1,280 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/dokv/dokv"
+)
+
+// Bounds of a job listing.
+const (
+	defaultJobLimit = 50
+	maxJobLimit     = 1000
+	// maxJobScan bounds the jobs one listing request examines, so that a
+	// filter that matches few jobs cannot make a request read the whole
+	// store.
+	maxJobScan = 1000
+)
+
+// errUnchanged aborts an Update that has nothing to write.
+var errUnchanged = errors.New("unchanged")
+
+// createJobRequest is the body of POST /jobs.
+type createJobRequest struct {
+	FlowID    string   `json:"flowId"`
+	StorageID string   `json:"storageId"`
+	Nodes     []string `json:"nodes"`
+}
+
+// createJob answers POST /jobs.
+func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
+	var req createJobRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if err := req.validate(); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	job := dokv.NewFlowJob(req.FlowID, req.StorageID)
+	for _, node := range req.Nodes {
+		job.Tasks = append(job.Tasks, dokv.FlowJobTask{
+			NodeID:    node,
+			Status:    dokv.FlowJobTaskPending,
+			CreatedAt: job.CreatedAt,
+			UpdatedAt: job.CreatedAt,
+		})
+	}
+	// Version 0: create only. A clash of random UUIDs is not expected, but
+	// it would be a 409 rather than an overwritten job.
+	if _, err := s.jobs.CompareAndSwap(r.Context(), job.ID, 0, job); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/jobs/"+url.PathEscape(job.ID))
+	writeJSON(w, http.StatusCreated, job)
+}
+
+func (req *createJobRequest) validate() error {
+	if req.FlowID == "" {
+		return badRequest("flowId is required")
+	}
+	if req.StorageID == "" {
+		return badRequest("storageId is required")
+	}
+	seen := make(map[string]bool, len(req.Nodes))
+	for _, node := range req.Nodes {
+		if node == "" {
+			return badRequest("node IDs must not be empty")
+		}
+		if seen[node] {
+			return badRequest("node %q appears twice", node)
+		}
+		seen[node] = true
+	}
+	return nil
+}
+
+// getJob answers GET /jobs/{id}.
+func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	job, err := s.jobs.Get(r.Context(), id)
+	if errors.Is(err, dokv.ErrNotFound) {
+		err = notFound("job %q not found", id)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+// patchJobRequest is the body of PATCH /jobs/{id}.
+type patchJobRequest struct {
+	Status dokv.FlowJobStatus `json:"status"`
+	// Error, when given, replaces the job's error message.
+	Error *string `json:"error"`
+}
+
+// patchJob answers PATCH /jobs/{id}: it moves the job to a new status.
+func (s *server) patchJob(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req patchJobRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !req.Status.Valid() {
+		writeError(w, r, badRequest("invalid job status %q", req.Status))
+		return
+	}
+	s.updateJob(w, r, id, func(job *dokv.FlowJob) error {
+		if job.Status.Terminal() {
+			if job.Status == req.Status {
+				return errUnchanged
+			}
+			return conflict("job %q is %s and cannot become %s", id, job.Status, req.Status)
+		}
+		now := time.Now().UTC()
+		job.Status = req.Status
+		job.UpdatedAt = now
+		if req.Status.Terminal() {
+			job.EndedAt = &now
+		}
+		if req.Error != nil {
+			job.Error = *req.Error
+		}
+		return nil
+	})
+}
+
+// patchTaskRequest is the body of PATCH /jobs/{id}/tasks/{node}.
+type patchTaskRequest struct {
+	Status dokv.FlowJobTaskStatus `json:"status"`
+	// Result, when given, replaces the task's result; null clears it.
+	Result json.RawMessage `json:"result"`
+	// Error, when given, replaces the task's error message.
+	Error *string `json:"error"`
+}
+
+// patchTask answers PATCH /jobs/{id}/tasks/{node}: it moves one task, and
+// the job with it.
+func (s *server) patchTask(w http.ResponseWriter, r *http.Request) {
+	id, node := r.PathValue("id"), r.PathValue("node")
+	var req patchTaskRequest
+	if err := decodeJSON(w, r, &req); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	if !req.Status.Valid() {
+		writeError(w, r, badRequest("invalid task status %q", req.Status))
+		return
+	}
+	s.updateJob(w, r, id, func(job *dokv.FlowJob) error {
+		task, ok := job.Task(node)
+		if !ok {
+			return notFound("job %q has no task for node %q", id, node)
+		}
+		if job.Status.Terminal() {
+			if task.Status == req.Status {
+				return errUnchanged
+			}
+			return conflict("job %q is %s; its tasks cannot change", id, job.Status)
+		}
+		now := time.Now().UTC()
+		task.Status = req.Status
+		task.UpdatedAt = now
+		switch {
+		case req.Result == nil:
+		case bytes.Equal(req.Result, []byte("null")):
+			task.Result = nil
+		default:
+			task.Result = req.Result
+		}
+		if req.Error != nil {
+			task.Error = *req.Error
+		}
+		job.UpdatedAt = now
+		if job.Status == dokv.FlowJobPending || job.Status == dokv.FlowJobStarted {
+			job.Status = dokv.FlowJobRunning
+		}
+		switch {
+		case task.Status == dokv.FlowJobTaskFailed:
+			job.Status = dokv.FlowJobFailed
+			job.Error = task.Error
+			if job.Error == "" {
+				job.Error = "task " + node + " failed"
+			}
+			job.EndedAt = &now
+		case allCompleted(job.Tasks):
+			job.Status = dokv.FlowJobCompleted
+			job.EndedAt = &now
+		}
+		return nil
+	})
+}
+
+func allCompleted(tasks []dokv.FlowJobTask) bool {
+	for _, t := range tasks {
+		if t.Status != dokv.FlowJobTaskCompleted {
+			return false
+		}
+	}
+	return true
+}
+
+// updateJob changes job id with change in a Store.Update, retried on
+// conflict, and answers with the job as stored. change may run several
+// times, each time on a fresh read; errUnchanged from it answers with the job
+// as read, writing nothing.
+func (s *server) updateJob(w http.ResponseWriter, r *http.Request, id string, change func(*dokv.FlowJob) error) {
+	var current dokv.FlowJob
+	job, err := s.jobs.Update(r.Context(), id, func(job dokv.FlowJob, exists bool) (dokv.FlowJob, error) {
+		if !exists {
+			return job, notFound("job %q not found", id)
+		}
+		current = job
+		job.Tasks = slices.Clone(job.Tasks) // change must not touch current
+		if err := change(&job); err != nil {
+			return job, err
+		}
+		return job, nil
+	})
+	if errors.Is(err, errUnchanged) {
+		job, err = current, nil
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, job)
+}
+
+// jobList is the response of GET /jobs.
+type jobList struct {
+	Jobs []dokv.FlowJob `json:"jobs"`
+	Next string         `json:"next"`
+}
+
+// listJobs answers GET /jobs?status=&limit=&after=.
+func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	status := dokv.FlowJobStatus(q.Get("status"))
+	if status != "" && !status.Valid() {
+		writeError(w, r, badRequest("invalid job status %q", status))
+		return
+	}
+	limit, err := parseLimit(q.Get("limit"), defaultJobLimit, maxJobLimit)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	scan := maxJobScan
+	if status == "" {
+		scan = limit
+	}
+	out := jobList{Jobs: []dokv.FlowJob{}}
+	examined := 0
+	for e, err := range s.jobs.List(r.Context(), dokv.ListOptions{StartAfter: q.Get("after"), Limit: scan}) {
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		examined++
+		if status == "" || e.Value.Status == status {
+			out.Jobs = append(out.Jobs, e.Value)
+		}
+		if len(out.Jobs) == limit || examined == scan {
+			out.Next = e.Key
+			break
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,313 @@
+// dokv entry module. Written by `go run github.com/dokv/dokv/cmd/dokv`; do not
+// edit: regenerate it with the dokv version your Worker is built with.
+//
+// It exports the Worker's fetch handler and the Durable Object class
+// DokvObject. Both forward to one long-lived Go instance per isolate (Go's
+// own wasm_exec.js runs app.wasm). Data crosses between JS and Go as bytes
+// in Go's linear memory, through //go:wasmimport functions (the `dokv`
+// imports below) and //go:wasmexport functions (instance exports dokv*), so
+// the hot path creates no syscall/js values and no per-request callbacks.
+import { DurableObject } from "cloudflare:workers";
+import "./wasm_exec.js";
+import wasmModule from "./app.wasm";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+
+// syumai/workers' cloudflare package (Getenv, KV, R2, D1) reads `env` and
+// `ctx` from globalThis.context, an object it captures once at Go's package
+// initialisation. It must exist before Go starts and must never be replaced;
+// its properties are set before each entry into Go.
+const runtimeContext = { env: undefined, ctx: undefined, binding: {} };
+globalThis.context = runtimeContext;
+globalThis.tryCatch = (fn) => {
+  try {
+    return { result: fn() };
+  } catch (e) {
+    return { error: e };
+  }
+};
+
+let go = null; // the isolate's Go instance
+let ex = null; // its exports
+let generation = 0; // bumped on every Go start; object handles die with their instance
+let lastEnv = undefined; // the env whose bindings Go's stubs use
+
+const requests = new Map(); // fetch id -> { resolve }
+const objects = new Map(); // Go object handle -> ctx.storage.sql
+let nextRequest = 1;
+let staged = EMPTY; // bytes a dokv import prepared for Go to take
+
+function memory() {
+  return new Uint8Array(ex.mem.buffer);
+}
+function readString(ptr, len) {
+  return decoder.decode(memory().subarray(ptr, ptr + len));
+}
+function readBytes(ptr, len) {
+  return memory().slice(ptr, ptr + len);
+}
+// writeIn copies bytes into a Go-owned buffer of at least bytes.length and
+// returns its address.
+function writeIn(bytes) {
+  const ptr = ex.dokvInput(bytes.length);
+  memory().set(bytes, ptr);
+  return ptr;
+}
+function errorBits(e) {
+  return (e?.retryable ? 2 : 0) | (e?.overloaded ? 4 : 0) | (e?.remote ? 8 : 0) | (e?.durableObjectReset ? 16 : 0);
+}
+
+// stage keeps bytes for Go to copy with take(); it returns their length.
+function stage(bytes) {
+  staged = bytes;
+  return bytes.length;
+}
+
+const imports = {
+  // take copies the staged bytes into Go memory at ptr.
+  take(ptr) {
+    memory().set(staged, ptr);
+    staged = EMPTY;
+  },
+
+  // --- Worker side ---
+  respond(id, status, headPtr, headLen, bodyPtr, bodyLen) {
+    const r = requests.get(id);
+    if (!r) return;
+    requests.delete(id);
+    const headers = new Headers();
+    const head = readString(headPtr, headLen);
+    for (const line of head.split("\n")) {
+      const i = line.indexOf(":");
+      if (i > 0) headers.append(line.slice(0, i), line.slice(i + 1));
+    }
+    const nullBody = status === 101 || status === 204 || status === 205 || status === 304;
+    r.resolve(new Response(nullBody ? null : readBytes(bodyPtr, bodyLen), { status, headers }));
+  },
+  // idFromName stages the hex ID of name in the namespace bound as binding;
+  // it returns the hex length, or -(message length) with a message staged.
+  idFromName(bindingPtr, bindingLen, namePtr, nameLen) {
+    try {
+      const ns = namespace(readString(bindingPtr, bindingLen));
+      return stage(encoder.encode(ns.idFromName(readString(namePtr, nameLen)).toString()));
+    } catch (e) {
+      return -stage(encoder.encode(String(e?.message ?? e)));
+    }
+  },
+  // stubCall starts an RPC call to an object; when it settles, Go's
+  // settle(token, bits, length) is invoked and take() hands over the reply
+  // or the error message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
+  // 16 durableObjectReset.
+  stubCall(token, bindingPtr, bindingLen, idPtr, idLen, reqPtr, reqLen) {
+    let promise;
+    try {
+      const ns = namespace(readString(bindingPtr, bindingLen));
+      const stub = ns.get(ns.idFromString(readString(idPtr, idLen)));
+      promise = stub.call(readBytes(reqPtr, reqLen));
+    } catch (e) {
+      promise = Promise.reject(e);
+    }
+    promise.then(
+      (reply) => settle(token, 1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
+      (e) => settle(token, errorBits(e), encoder.encode(String(e?.message ?? e))),
+    );
+  },
+  // --- Durable Object side: the object's SQLite storage ---
+  // Each returns a non-negative result, or -(1 + message length) with the
+  // error message staged: an exception must never unwind through Go.
+  sqlGet(h, keyPtr, keyLen) {
+    return guard(() => {
+      const row = objects.get(h).exec(SQL_GET, readString(keyPtr, keyLen)).raw().next();
+      if (row.done) return stage(ABSENT);
+      lastVersion = row.value[0];
+      return stage(new Uint8Array(row.value[1])) + 1;
+    });
+  },
+  // sqlVersion is the version of the record sqlGet found.
+  sqlVersion() {
+    return lastVersion;
+  },
+  sqlPut(h, keyPtr, keyLen, version, valuePtr, valueLen) {
+    return guard(() => {
+      objects.get(h).exec(SQL_PUT, readString(keyPtr, keyLen), version, readBytes(valuePtr, valueLen));
+      return 0;
+    });
+  },
+  sqlDelete(h, keyPtr, keyLen) {
+    return guard(() => {
+      objects.get(h).exec(SQL_DELETE, readString(keyPtr, keyLen));
+      return 0;
+    });
+  },
+  // sqlScan stages up to limit records with key >= from, key > after and
+  // key < to, stopping once maxBytes of keys and values are staged, and
+  // returns the staged length. Records: u32 key length, key, f64 version,
+  // u32 value length, value (little endian); a final byte says whether
+  // more records may follow.
+  sqlScan(h, fromPtr, fromLen, afterPtr, afterLen, toPtr, toLen, limit, maxBytes) {
+    return guard(() => {
+      const cursor = objects.get(h).exec(SQL_SCAN, readString(fromPtr, fromLen), readString(afterPtr, afterLen),
+        readString(toPtr, toLen), limit + 1).raw();
+      const parts = [];
+      let size = 0, count = 0, more = false;
+      for (const [key, version, value] of cursor) {
+        if (count === limit || (count > 0 && size >= maxBytes)) {
+          more = true;
+          break;
+        }
+        const k = encoder.encode(key);
+        const v = new Uint8Array(value);
+        parts.push(k, version, v);
+        size += k.length + v.length;
+        count++;
+      }
+      const out = new Uint8Array(count * 16 + size + 1);
+      const view = new DataView(out.buffer);
+      let o = 0;
+      for (let i = 0; i < parts.length; i += 3) {
+        const k = parts[i], v = parts[i + 2];
+        view.setUint32(o, k.length, true);
+        out.set(k, o + 4);
+        o += 4 + k.length;
+        view.setFloat64(o, parts[i + 1], true);
+        view.setUint32(o + 8, v.length, true);
+        out.set(v, o + 12);
+        o += 12 + v.length;
+      }
+      out[o] = more ? 1 : 0;
+      return stage(out);
+    });
+  },
+  sqlLastVersion(h) {
+    return guard(() => {
+      const row = objects.get(h).exec(SQL_META_GET).raw().next();
+      return row.done ? 0 : row.value[0];
+    });
+  },
+  sqlSetLastVersion(h, version) {
+    return guard(() => {
+      objects.get(h).exec(SQL_META_SET, version);
+      return 0;
+    });
+  },
+};
+let lastVersion = 0;
+const ABSENT = new Uint8Array(0);
+
+function guard(fn) {
+  try {
+    return fn();
+  } catch (e) {
+    return -1 - stage(encoder.encode(String(e?.message ?? e) || "error"));
+  }
+}
+
+// The object's one table: key, version, value. TEXT keys compare as their
+// UTF-8 bytes (SQLite's BINARY collation), which is the order List promises.
+const SQL_SCHEMA = `
+CREATE TABLE IF NOT EXISTS dokv_entries (key TEXT PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS dokv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`;
+const SQL_GET = "SELECT version, value FROM dokv_entries WHERE key = ?";
+const SQL_PUT =
+  "INSERT INTO dokv_entries (key, version, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value";
+const SQL_DELETE = "DELETE FROM dokv_entries WHERE key = ?";
+const SQL_SCAN =
+  "SELECT key, version, value FROM dokv_entries WHERE key >= ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4";
+const SQL_META_GET = "SELECT value FROM dokv_meta WHERE name = 'last_version'";
+const SQL_META_SET =
+  "INSERT INTO dokv_meta (name, value) VALUES ('last_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
+
+function namespace(binding) {
+  const ns = lastEnv?.[binding];
+  if (!ns || typeof ns.idFromName !== "function") {
+    throw new Error(`no Durable Object namespace is bound as ${binding}`);
+  }
+  return ns;
+}
+
+function settle(token, bits, bytes) {
+  staged = bytes;
+  globalThis.__dokv.settle(token, bits, bytes.length);
+}
+
+// startGo starts the isolate's Go instance on first use: workerd forbids
+// random numbers and timers, which Go's runtime needs, at global scope.
+function startGo() {
+  if (go && !go.exited) return;
+  if (go) console.error("dokv: the Go instance exited; starting a new one");
+  generation++;
+  globalThis.__dokv = undefined;
+  requests.clear();
+  objects.clear();
+  go = new Go();
+  go.importObject.dokv = imports;
+  const instance = new WebAssembly.Instance(wasmModule, go.importObject);
+  ex = instance.exports;
+  go.run(instance); // runs main until it blocks after dokv.Serve
+  if (!globalThis.__dokv) throw new Error("dokv: the Go program did not call dokv.Serve");
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    lastEnv = env;
+    startGo();
+    const hasBody = request.body !== null && request.method !== "GET" && request.method !== "HEAD";
+    const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : EMPTY;
+    let head = request.method + "\n" + request.url + "\n";
+    for (const [name, value] of request.headers) head += name + ":" + value + "\n";
+    const headBytes = encoder.encode(head);
+    return new Promise((resolve) => {
+      const id = nextRequest++;
+      requests.set(id, { resolve });
+      const message = new Uint8Array(headBytes.length + body.length);
+      message.set(headBytes);
+      message.set(body, headBytes.length);
+      const ptr = writeIn(message);
+      runtimeContext.env = env;
+      runtimeContext.ctx = ctx;
+      globalThis.__dokv.fetch(id, ptr, headBytes.length, body.length);
+    });
+  },
+};
+
+const ROLLBACK = new Error("dokv: roll back");
+
+// DokvObject is the Durable Object class. Bind it with new_sqlite_classes
+// (wrangler) or enableSql = true (workerd).
+export class DokvObject extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SQL_SCHEMA);
+    this.handle = 0;
+    this.generation = 0;
+  }
+
+  // call runs one dokv request (Uint8Array) and returns the reply
+  // (Uint8Array). The request runs inside transactionSync: a request that
+  // fails is rolled back whole.
+  call(request) {
+    lastEnv ??= this.env;
+    startGo();
+    if (this.generation !== generation) {
+      this.handle = ex.dokvNewObject();
+      objects.set(this.handle, this.sql);
+      this.generation = generation;
+    }
+    const bytes = request instanceof Uint8Array ? request : new Uint8Array(request);
+    const ptr = writeIn(bytes);
+    let n = 0;
+    try {
+      this.ctx.storage.transactionSync(() => {
+        n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
+        if (n < 0) throw ROLLBACK;
+      });
+    } catch (e) {
+      if (e !== ROLLBACK) throw e;
+      n = -n - 1;
+    }
+    return memory().slice(ex.dokvOutput(), ex.dokvOutput() + n);
+  }
+}

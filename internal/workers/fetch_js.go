@@ -1,0 +1,154 @@
+//go:build js && wasm
+
+package workers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall/js"
+)
+
+var (
+	served  sync.Once
+	handler http.Handler
+	entries int // calls into Go, for periodic collection
+)
+
+// Serve installs h as the Worker's fetch handler and blocks forever, keeping
+// the Go instance alive for the isolate's later requests and Durable Object
+// calls. It must be called from main, once.
+func Serve(h http.Handler) {
+	served.Do(func() {
+		handler = h
+		api := js.Global().Get("Object").New()
+		// Two long-lived functions; JS passes them numbers only.
+		api.Set("fetch", js.FuncOf(onFetch))
+		api.Set("settle", js.FuncOf(onSettle))
+		js.Global().Set("__dokv", api)
+	})
+	select {}
+}
+
+// collect runs the garbage collector every so many entries: Go's heap does
+// not see the JS objects that syscall/js values keep alive, so left alone it
+// would collect too rarely to bound them.
+func collect() {
+	entries++
+	if entries%1000 == 0 {
+		runtime.GC()
+	}
+}
+
+// onFetch(id, ptr, headLen, bodyLen) starts serving a request whose head
+// ("METHOD\nURL\nname:value\n...") and body JS wrote to input.
+func onFetch(_ js.Value, args []js.Value) any {
+	collect()
+	id := int32(args[0].Int())
+	headLen, bodyLen := args[2].Int(), args[3].Int()
+	if headLen+bodyLen > len(input) {
+		respondError(id, http.StatusInternalServerError, "dokv: request buffer mismatch")
+		return nil
+	}
+	msg := bytes.Clone(input[:headLen+bodyLen])
+	go serve(id, string(msg[:headLen]), msg[headLen:])
+	return nil
+}
+
+func serve(id int32, head string, body []byte) {
+	w := &responseWriter{header: http.Header{}}
+	defer func() {
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "dokv: handler panic: %v\n", p)
+			respondError(id, http.StatusInternalServerError, "internal server error")
+		}
+	}()
+	req, err := parseRequest(head, body)
+	if err != nil {
+		respondError(id, http.StatusBadRequest, err.Error())
+		return
+	}
+	handler.ServeHTTP(w, req)
+	w.finish(id)
+}
+
+func parseRequest(head string, body []byte) (*http.Request, error) {
+	method, rest, _ := strings.Cut(head, "\n")
+	url, rest, _ := strings.Cut(rest, "\n")
+	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	for line := range strings.SplitSeq(rest, "\n") {
+		if name, value, ok := strings.Cut(line, ":"); ok {
+			req.Header.Add(name, value)
+		}
+	}
+	req.RequestURI = req.URL.RequestURI()
+	req.ContentLength = int64(len(body))
+	if len(body) == 0 {
+		req.Body = http.NoBody
+	}
+	if ip := req.Header.Get("Cf-Connecting-Ip"); ip != "" {
+		req.RemoteAddr = ip
+	}
+	return req, nil
+}
+
+// responseWriter buffers a response and hands it to JS when the handler
+// returns.
+type responseWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (w *responseWriter) Header() http.Header { return w.header }
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseWriter) Write(p []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.body.Write(p)
+}
+
+var _ io.Writer = (*responseWriter)(nil)
+
+func (w *responseWriter) finish(id int32) {
+	w.WriteHeader(http.StatusOK)
+	if w.status < 200 || w.status > 599 {
+		w.status = http.StatusInternalServerError
+	}
+	var head strings.Builder
+	for name, values := range w.header {
+		for _, v := range values {
+			head.WriteString(name)
+			head.WriteByte(':')
+			head.WriteString(newlines.Replace(v))
+			head.WriteByte('\n')
+		}
+	}
+	h := head.String()
+	hp, hl := strPtr(h)
+	bp, bl := bytesPtr(w.body.Bytes())
+	respond(id, int32(w.status), hp, hl, bp, bl)
+}
+
+// newlines would end a header line early; net/http forbids them in values.
+var newlines = strings.NewReplacer("\n", " ", "\r", " ")
+
+func respondError(id int32, status int, msg string) {
+	w := &responseWriter{header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, status: status}
+	w.body.WriteString(msg)
+	w.finish(id)
+}

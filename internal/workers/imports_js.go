@@ -1,0 +1,58 @@
+//go:build js && wasm
+
+package workers
+
+import "unsafe"
+
+// Functions of the entry module's `dokv` import object. Pointers address Go
+// memory; JS reads and writes it during the call only. Results that JS must
+// hand back are staged and copied with take.
+
+//go:wasmimport dokv take
+func take(dst unsafe.Pointer)
+
+//go:wasmimport dokv respond
+func respond(id int32, status int32, head unsafe.Pointer, headLen int32, body unsafe.Pointer, bodyLen int32)
+
+//go:wasmimport dokv idFromName
+func idFromName(binding unsafe.Pointer, bindingLen int32, name unsafe.Pointer, nameLen int32) int32
+
+//go:wasmimport dokv stubCall
+func stubCall(token int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, req unsafe.Pointer, reqLen int32)
+
+//go:wasmimport dokv sqlGet
+func sqlGet(h int32, key unsafe.Pointer, keyLen int32) int32
+
+//go:wasmimport dokv sqlVersion
+func sqlVersion() float64
+
+//go:wasmimport dokv sqlPut
+func sqlPut(h int32, key unsafe.Pointer, keyLen int32, version float64, value unsafe.Pointer, valueLen int32) int32
+
+//go:wasmimport dokv sqlDelete
+func sqlDelete(h int32, key unsafe.Pointer, keyLen int32) int32
+
+//go:wasmimport dokv sqlScan
+func sqlScan(h int32, from unsafe.Pointer, fromLen int32, after unsafe.Pointer, afterLen int32, to unsafe.Pointer, toLen int32, limit int32, maxBytes int32) int32
+
+//go:wasmimport dokv sqlLastVersion
+func sqlLastVersion(h int32) float64
+
+//go:wasmimport dokv sqlSetLastVersion
+func sqlSetLastVersion(h int32, version float64) int32
+
+// strPtr and bytesPtr address a string's or slice's bytes for an import.
+func strPtr(s string) (unsafe.Pointer, int32) {
+	return unsafe.Pointer(unsafe.StringData(s)), int32(len(s))
+}
+
+func bytesPtr(b []byte) (unsafe.Pointer, int32) {
+	return unsafe.Pointer(unsafe.SliceData(b)), int32(len(b))
+}
+
+// takeBytes copies n staged bytes out of JS.
+func takeBytes(n int) []byte {
+	b := make([]byte, n)
+	take(unsafe.Pointer(unsafe.SliceData(b)))
+	return b
+}

@@ -1,0 +1,176 @@
+//go:build js && wasm
+
+package workers
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"unicode/utf8"
+
+	"github.com/dokv/dokv/internal/object"
+	"github.com/dokv/dokv/internal/protocol"
+)
+
+// objects are the actors of the Durable Objects living in this isolate,
+// by handle. A handle dies with the Go instance; the entry module makes a
+// new one after a restart.
+var (
+	objects    = map[int32]*object.Object{}
+	nextHandle int32
+)
+
+// dokvNewObject makes the actor of a Durable Object over its SQLite storage,
+// which the entry module registered under the returned handle.
+//
+//go:wasmexport dokvNewObject
+func dokvNewObject() int32 {
+	nextHandle++
+	objects[nextHandle] = object.New(&sqlEngine{h: nextHandle})
+	return nextHandle
+}
+
+// dokvObjectCall runs the request JS wrote to input on the object h, inside
+// the transactionSync the entry module opened. It leaves the reply in output
+// and returns its length, or -(length+1) when the request failed and the
+// transaction must roll back.
+//
+//go:wasmexport dokvObjectCall
+func dokvObjectCall(h int32, _ int32, n int32) int32 {
+	collect()
+	o, ok := objects[h]
+	if !ok || int(n) > len(input) {
+		r := protocol.ErrorReply(protocol.StatusInternal, "dokv: unknown object handle")
+		output = protocol.AppendReply(output[:0], protocol.OpGet, &r)
+		return -int32(len(output)) - 1
+	}
+	// Handle never panics, and it copies what it keeps from the request.
+	output = o.Handle(input[:n])
+	if len(output) < 2 || protocol.Status(output[1]) != protocol.StatusOK {
+		// A failed request applied nothing it may keep: roll back whatever
+		// it wrote before it failed.
+		return -int32(len(output)) - 1
+	}
+	return int32(len(output))
+}
+
+// sqlEngine is a storage.Engine over the object's SQLite database, through
+// the entry module's sql* imports. Every request already runs inside
+// transactionSync, so Atomic runs fn as it is and a failure rolls the whole
+// request back.
+type sqlEngine struct{ h int32 }
+
+// sqlError turns a negative import result into the staged message.
+func sqlError(n int32) error {
+	return errors.New("sqlite: " + string(takeBytes(int(-n-1))))
+}
+
+func (e *sqlEngine) Get(key string) (protocol.Record, bool, error) {
+	kp, kl := strPtr(key)
+	n := sqlGet(e.h, kp, kl)
+	switch {
+	case n < 0:
+		return protocol.Record{}, false, sqlError(n)
+	case n == 0:
+		takeBytes(0)
+		return protocol.Record{}, false, nil
+	}
+	value := takeBytes(int(n - 1))
+	return protocol.Record{Key: key, Version: uint64(sqlVersion()), Value: value}, true, nil
+}
+
+func (e *sqlEngine) Put(key string, version uint64, value []byte) error {
+	kp, kl := strPtr(key)
+	vp, vl := bytesPtr(value)
+	if n := sqlPut(e.h, kp, kl, float64(version), vp, vl); n < 0 {
+		return sqlError(n)
+	}
+	return nil
+}
+
+func (e *sqlEngine) Delete(key string) error {
+	kp, kl := strPtr(key)
+	if n := sqlDelete(e.h, kp, kl); n < 0 {
+		return sqlError(n)
+	}
+	return nil
+}
+
+func (e *sqlEngine) Scan(prefix, after string, limit, maxBytes int) ([]protocol.Record, bool, error) {
+	end, bounded := prefixEnd(prefix)
+	if !bounded {
+		end = string(utf8.MaxRune) + string(utf8.MaxRune)
+	}
+	fp, fl := strPtr(prefix)
+	ap, al := strPtr(after)
+	tp, tl := strPtr(end)
+	n := sqlScan(e.h, fp, fl, ap, al, tp, tl, int32(limit), int32(min(maxBytes, math.MaxInt32)))
+	if n < 0 {
+		return nil, false, sqlError(n)
+	}
+	return decodeScan(takeBytes(int(n)))
+}
+
+// decodeScan reads the records sqlScan staged.
+func decodeScan(b []byte) ([]protocol.Record, bool, error) {
+	var recs []protocol.Record
+	bad := errors.New("sqlite: malformed scan result")
+	for len(b) > 1 {
+		if len(b) < 4 {
+			return nil, false, bad
+		}
+		kl := int(binary.LittleEndian.Uint32(b))
+		if len(b) < 4+kl+12 {
+			return nil, false, bad
+		}
+		key := string(b[4 : 4+kl])
+		b = b[4+kl:]
+		version := uint64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		vl := int(binary.LittleEndian.Uint32(b[8:]))
+		if len(b) < 12+vl {
+			return nil, false, bad
+		}
+		recs = append(recs, protocol.Record{Key: key, Version: version, Value: b[12 : 12+vl : 12+vl]})
+		b = b[12+vl:]
+	}
+	if len(b) != 1 {
+		return nil, false, bad
+	}
+	return recs, b[0] == 1, nil
+}
+
+// prefixEnd returns the least string greater than every string that starts
+// with prefix, for a range scan; bounded is false when there is none
+// (an empty prefix, or one of only maximal runes).
+func prefixEnd(prefix string) (end string, bounded bool) {
+	for len(prefix) > 0 {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		if r == utf8.MaxRune || r == utf8.RuneError && size <= 1 {
+			continue
+		}
+		next := r + 1
+		if next == 0xD800 { // skip the surrogates, which UTF-8 cannot hold
+			next = 0xE000
+		}
+		return prefix + string(next), true
+	}
+	return "", false
+}
+
+func (e *sqlEngine) LastVersion() (uint64, error) {
+	v := sqlLastVersion(e.h)
+	if v < 0 {
+		return 0, sqlError(int32(v))
+	}
+	return uint64(v), nil
+}
+
+func (e *sqlEngine) SetLastVersion(v uint64) error {
+	if n := sqlSetLastVersion(e.h, float64(v)); n < 0 {
+		return sqlError(n)
+	}
+	return nil
+}
+
+func (e *sqlEngine) Atomic(fn func() error) error { return fn() }

@@ -1,0 +1,85 @@
+//go:build js && wasm
+
+package workers
+
+import (
+	"context"
+	"sync"
+	"syscall/js"
+)
+
+// IDFromName returns the hex ID of the object named name in the Durable
+// Object namespace bound as binding.
+func IDFromName(binding, name string) (string, error) {
+	bp, bl := strPtr(binding)
+	np, nl := strPtr(name)
+	n := idFromName(bp, bl, np, nl)
+	if n < 0 {
+		return "", &CallError{Message: string(takeBytes(int(-n)))}
+	}
+	return string(takeBytes(int(n))), nil
+}
+
+type result struct {
+	reply []byte
+	err   error
+}
+
+var (
+	callsMu   sync.Mutex
+	calls     = map[int32]chan result{}
+	nextToken int32
+)
+
+// Call sends request to the object with the hex ID id over Workers RPC and
+// waits for its reply. If ctx ends first, Call returns ctx.Err() and the
+// call's result is discarded when it arrives.
+func Call(ctx context.Context, binding, id string, request []byte) ([]byte, error) {
+	ch := make(chan result, 1)
+	callsMu.Lock()
+	nextToken++
+	token := nextToken
+	calls[token] = ch
+	callsMu.Unlock()
+
+	bp, bl := strPtr(binding)
+	ip, il := strPtr(id)
+	rp, rl := bytesPtr(request)
+	stubCall(token, bp, bl, ip, il, rp, rl)
+	select {
+	case r := <-ch:
+		return r.reply, r.err
+	case <-ctx.Done():
+		callsMu.Lock()
+		delete(calls, token)
+		callsMu.Unlock()
+		return nil, ctx.Err()
+	}
+}
+
+// onSettle(token, bits, length) receives the outcome of a call; take copies
+// its bytes.
+func onSettle(_ js.Value, args []js.Value) any {
+	collect()
+	token, bits, n := int32(args[0].Int()), args[1].Int(), args[2].Int()
+	data := takeBytes(n)
+	callsMu.Lock()
+	ch, ok := calls[token]
+	delete(calls, token)
+	callsMu.Unlock()
+	if !ok {
+		return nil // the caller gave up
+	}
+	if bits&1 != 0 {
+		ch <- result{reply: data}
+		return nil
+	}
+	ch <- result{err: &CallError{
+		Message:    string(data),
+		Retryable:  bits&2 != 0,
+		Overloaded: bits&4 != 0,
+		Remote:     bits&8 != 0,
+		Reset:      bits&16 != 0,
+	}}
+	return nil
+}

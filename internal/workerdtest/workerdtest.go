@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -124,7 +123,7 @@ func Build(bin, pkg string, c workers.Config) (*Worker, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building %s for js/wasm: %v\n%s", pkg, err, out)
 	}
-	wasmExec, err := WasmExec()
+	wasmExec, err := workers.WasmExec()
 	if err != nil {
 		return nil, err
 	}
@@ -144,22 +143,6 @@ func Build(bin, pkg string, c workers.Config) (*Worker, error) {
 		}
 	}
 	return w, nil
-}
-
-// WasmExec returns Go's wasm_exec.js for the toolchain in use, which must
-// match the one that built the wasm.
-func WasmExec() ([]byte, error) {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return nil, fmt.Errorf("go env GOROOT: %w", err)
-	}
-	goroot := strings.TrimSpace(string(out))
-	for _, rel := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
-		if data, err := os.ReadFile(filepath.Join(goroot, rel)); err == nil {
-			return data, nil
-		}
-	}
-	return nil, fmt.Errorf("no wasm_exec.js under %s", goroot)
 }
 
 // Start runs workerd on a free loopback port and waits until it accepts

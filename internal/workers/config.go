@@ -2,6 +2,9 @@ package workers
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -14,6 +17,7 @@ const CompatibilityDate = "2026-11-01"
 // Config describes a Worker built with dokv, for the configs below.
 type Config struct {
 	Name      string            // the Worker's name (wrangler)
+	FilesDir  string            // where entry.mjs, wasm_exec.js and app.wasm are, relative to the config ("" or "build/")
 	Bindings  []string          // Durable Object namespace bindings, each of class DokvObject
 	UniqueKey string            // workerd's key for the namespace's storage
 	Vars      map[string]string // plain-text environment variables
@@ -27,7 +31,7 @@ type Config struct {
 func WorkerdConfig(c Config) string {
 	var b strings.Builder
 	b.WriteString(`# workerd config written by dokv. Run:
-#   workerd serve workerd.capnp --socket-addr http=127.0.0.1:8787 --directory-path store=./.dokv-store
+#   workerd serve workerd.capnp --socket-addr http=127.0.0.1:8787 --directory-path store=DIR
 using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
@@ -40,9 +44,9 @@ const config :Workerd.Config = (
 
 const worker :Workerd.Worker = (
   modules = [
-    (name = "entry.mjs", esModule = embed "entry.mjs"),
-    (name = "wasm_exec.js", esModule = embed "wasm_exec.js"),
-    (name = "app.wasm", wasm = embed "app.wasm"),
+    (name = "entry.mjs", esModule = embed "` + c.FilesDir + `entry.mjs"),
+    (name = "wasm_exec.js", esModule = embed "` + c.FilesDir + `wasm_exec.js"),
+    (name = "app.wasm", wasm = embed "` + c.FilesDir + `app.wasm"),
   ],
   compatibilityDate = "`)
 	b.WriteString(CompatibilityDate)
@@ -64,7 +68,7 @@ const worker :Workerd.Worker = (
 func WranglerConfig(c Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# wrangler.toml written by dokv. Deploy with: npx wrangler deploy\n")
-	fmt.Fprintf(&b, "name = %q\nmain = \"entry.mjs\"\ncompatibility_date = %q\n\n", c.Name, CompatibilityDate)
+	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n\n", c.Name, c.FilesDir+"entry.mjs", CompatibilityDate)
 	b.WriteString("# The Go program, and Go's wasm_exec.js, beside entry.mjs.\n")
 	b.WriteString("[[rules]]\ntype = \"CompiledWasm\"\nglobs = [\"**/*.wasm\"]\nfallthrough = false\n\n")
 	b.WriteString("[[rules]]\ntype = \"ESModule\"\nglobs = [\"**/*.js\", \"**/*.mjs\"]\nfallthrough = false\n\n")
@@ -89,4 +93,20 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// WasmExec returns Go's wasm_exec.js for the go command on PATH, which must
+// be the toolchain that builds the wasm: the two are a matched pair.
+func WasmExec() ([]byte, error) {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go env GOROOT: %w", err)
+	}
+	goroot := strings.TrimSpace(string(out))
+	for _, rel := range []string{"lib/wasm/wasm_exec.js", "misc/wasm/wasm_exec.js"} {
+		if data, err := os.ReadFile(filepath.Join(goroot, rel)); err == nil {
+			return data, nil
+		}
+	}
+	return nil, fmt.Errorf("no wasm_exec.js under %s", goroot)
 }

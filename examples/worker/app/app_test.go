@@ -371,7 +371,7 @@ func TestCanceledRequestIs503(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil).WithContext(ctx))
 		msg := requireError(t, rec.Result(), rec.Body.Bytes(), http.StatusServiceUnavailable)
-		assert.Equal(t, "request canceled or timed out", msg)
+		assert.Contains(t, msg, "temporarily unavailable")
 	}
 }
 
@@ -404,6 +404,9 @@ func TestStatusOf(t *testing.T) {
 		{wrapped(dokv.ErrUnsupported), http.StatusNotImplemented},
 		{context.Canceled, http.StatusServiceUnavailable},
 		{fmt.Errorf("x: %w", context.DeadlineExceeded), http.StatusServiceUnavailable},
+		{fmt.Errorf("call: %w", dokv.ErrOverloaded), http.StatusServiceUnavailable},
+		{fmt.Errorf("call: %w", dokv.ErrUnavailable), http.StatusServiceUnavailable},
+		{fmt.Errorf("call: %w", dokv.ErrUnknownOutcome), http.StatusInternalServerError},
 		{wrapped(dokv.ErrObject), http.StatusInternalServerError},
 		{wrapped(dokv.ErrDecode), http.StatusInternalServerError},
 		{wrapped(dokv.ErrProtocol), http.StatusInternalServerError},

@@ -61,7 +61,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, dokv.ErrUnsupported):
 		return http.StatusNotImplemented
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, dokv.ErrOverloaded), errors.Is(err, dokv.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
@@ -77,7 +78,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	msg := err.Error()
 	switch status {
 	case http.StatusServiceUnavailable:
-		msg = "request canceled or timed out"
+		msg = "temporarily unavailable: the request was canceled or the object is overloaded; retry later"
 	case http.StatusInternalServerError:
 		log.Printf("app: %s %s: %v", r.Method, r.URL.Path, err)
 		msg = internalMessage

@@ -1,0 +1,29 @@
+//go:build !(js && wasm)
+
+package main
+
+import (
+	"log"
+	"net/http"
+	"os"
+
+	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/examples/worker/app"
+)
+
+func greeting() string { return os.Getenv("GREETING") }
+
+// runLocally serves the app on the in-memory namespace, outside a Worker.
+func runLocally(reason error) {
+	log.Printf("not in a Worker (%v); serving on the in-memory namespace", reason)
+	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting))
+	if err != nil {
+		log.Fatal(err)
+	}
+	addr := os.Getenv("ADDR")
+	if addr == "" {
+		addr = "127.0.0.1:8787"
+	}
+	log.Printf("listening on http://%s", addr)
+	log.Fatal(http.ListenAndServe(addr, h))
+}

@@ -29,6 +29,10 @@ globalThis.tryCatch = (fn) => {
   }
 };
 
+// The size of the Go instance's linear memory, for tests and load runs that
+// check that memory stays flat.
+globalThis.__dokvMemoryBytes = () => (ex ? ex.mem.buffer.byteLength : 0);
+
 let go = null; // the isolate's Go instance
 let ex = null; // its exports
 let generation = 0; // bumped on every Go start; object handles die with their instance

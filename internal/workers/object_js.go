@@ -37,7 +37,8 @@ func dokvNewObject() int32 {
 //
 //go:wasmexport dokvObjectCall
 func dokvObjectCall(h int32, _ int32, n int32) int32 {
-	collect()
+	// No collect here: an exported function must not block, and a forced
+	// collection waits for the runtime's background workers.
 	o, ok := objects[h]
 	if !ok || int(n) > len(input) {
 		r := protocol.ErrorReply(protocol.StatusInternal, "dokv: unknown object handle")

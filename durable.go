@@ -9,6 +9,7 @@ import (
 
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/storage"
+	"github.com/dokv/dokv/internal/workers"
 )
 
 // Namespace is a Durable Object namespace: a class of objects addressed by
@@ -136,4 +137,19 @@ func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
 	}
 	defer func() { <-o.turn }()
 	return o.actor.Handle(request), nil
+}
+
+// callError maps the flags of a rejected Workers RPC call to dokv's
+// sentinels, following Cloudflare's guidance: an overloaded object must not
+// be retried; a retryable failure may be retried if the request is
+// idempotent; anything else leaves the outcome unknown.
+func callError(ce *workers.CallError) error {
+	switch {
+	case ce.Overloaded:
+		return fmt.Errorf("%w: %s", ErrOverloaded, ce.Message)
+	case ce.Retryable:
+		return fmt.Errorf("%w: %s", ErrUnavailable, ce.Message)
+	default:
+		return fmt.Errorf("%w: %s", ErrUnknownOutcome, ce.Message)
+	}
 }

@@ -67,15 +67,3 @@ func (s workersStub) Call(ctx context.Context, request []byte) ([]byte, error) {
 	}
 	return reply, err
 }
-
-// callError maps the flags of a rejected call to dokv's sentinels.
-func callError(ce *workers.CallError) error {
-	switch {
-	case ce.Overloaded:
-		return fmt.Errorf("%w: %s", ErrOverloaded, ce.Message)
-	case ce.Retryable:
-		return fmt.Errorf("%w: %s", ErrUnavailable, ce.Message)
-	default:
-		return fmt.Errorf("%w: %s", ErrUnknownOutcome, ce.Message)
-	}
-}

@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/storage"
@@ -152,4 +154,131 @@ func callError(ce *workers.CallError) error {
 	default:
 		return fmt.Errorf("%w: %s", ErrUnknownOutcome, ce.Message)
 	}
+}
+
+// Faults are the failures a FaultyNamespace injects, each with the
+// probability of happening to one call. They model what Cloudflare's runtime
+// does to Durable Object calls, so that code can be tested against them.
+type Faults struct {
+	// Seed makes the injected faults a deterministic sequence: the same
+	// seed and the same order of calls give the same faults.
+	Seed uint64
+	// Reset drops the object's in-memory actor state before the call, as an
+	// eviction or restart does; storage is kept. It needs a namespace with
+	// a Reset(ObjectID) method, such as *MemoryNamespace.
+	Reset float64
+	// Overloaded refuses the call with ErrOverloaded; the request does not
+	// run.
+	Overloaded float64
+	// Unavailable fails the call with ErrUnavailable before the request
+	// runs. The caller cannot tell that it did not run.
+	Unavailable float64
+	// LostReply runs the request, then fails the call with
+	// ErrUnknownOutcome, as a connection lost after the object acted would.
+	LostReply float64
+	// MaxLatency delays each call by a random duration up to it.
+	MaxLatency time.Duration
+}
+
+// FaultCounts reports how many faults a FaultyNamespace injected.
+type FaultCounts struct {
+	Calls, Resets, Overloaded, Unavailable, LostReplies int64
+}
+
+// FaultyNamespace wraps a Namespace and injects Faults into its calls. It is
+// safe for concurrent use.
+type FaultyNamespace struct {
+	inner  Namespace
+	faults Faults
+
+	mu     sync.Mutex
+	rng    *rand.Rand
+	counts FaultCounts
+}
+
+// WithFaults returns ns with faults injected into every call.
+func WithFaults(ns Namespace, faults Faults) *FaultyNamespace {
+	return &FaultyNamespace{inner: ns, faults: faults, rng: rand.New(rand.NewPCG(faults.Seed, faults.Seed^0x9e3779b97f4a7c15))}
+}
+
+// IDFromName implements Namespace.
+func (f *FaultyNamespace) IDFromName(name string) ObjectID { return f.inner.IDFromName(name) }
+
+// Get implements Namespace.
+func (f *FaultyNamespace) Get(id ObjectID) Stub {
+	return faultyStub{ns: f, id: id, next: f.inner.Get(id)}
+}
+
+// Counts reports the faults injected so far.
+func (f *FaultyNamespace) Counts() FaultCounts {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.counts
+}
+
+// plan draws the faults of one call.
+type plan struct {
+	reset, overloaded, unavailable, lostReply bool
+	latency                                   time.Duration
+}
+
+func (f *FaultyNamespace) draw() plan {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.counts.Calls++
+	var p plan
+	p.reset = f.rng.Float64() < f.faults.Reset
+	p.overloaded = f.rng.Float64() < f.faults.Overloaded
+	p.unavailable = f.rng.Float64() < f.faults.Unavailable
+	p.lostReply = f.rng.Float64() < f.faults.LostReply
+	if f.faults.MaxLatency > 0 {
+		p.latency = time.Duration(f.rng.Int64N(int64(f.faults.MaxLatency) + 1))
+	}
+	switch {
+	case p.overloaded:
+		f.counts.Overloaded++
+	case p.unavailable:
+		f.counts.Unavailable++
+	case p.lostReply:
+		f.counts.LostReplies++
+	}
+	if p.reset {
+		f.counts.Resets++
+	}
+	return p
+}
+
+type faultyStub struct {
+	ns   *FaultyNamespace
+	id   ObjectID
+	next Stub
+}
+
+type resetter interface{ Reset(ObjectID) }
+
+func (s faultyStub) Call(ctx context.Context, request []byte) ([]byte, error) {
+	p := s.ns.draw()
+	if p.latency > 0 {
+		t := time.NewTimer(p.latency)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+	if r, ok := s.ns.inner.(resetter); ok && p.reset {
+		r.Reset(s.id)
+	}
+	switch {
+	case p.overloaded:
+		return nil, fmt.Errorf("%w: injected fault", ErrOverloaded)
+	case p.unavailable:
+		return nil, fmt.Errorf("%w: injected fault before the request ran", ErrUnavailable)
+	}
+	reply, err := s.next.Call(ctx, request)
+	if err == nil && p.lostReply {
+		return nil, fmt.Errorf("%w: injected fault after the request ran", ErrUnknownOutcome)
+	}
+	return reply, err
 }

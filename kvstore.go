@@ -56,6 +56,7 @@ type Store[T any] struct {
 	router   router.Router
 	codec    Codec
 	pageSize int
+	retry    RetryPolicy
 	// ids caches the IDs of a SingleObject or HashShards store's few
 	// objects; PerKey IDs are derived per call, as their set is unbounded.
 	ids map[string]ObjectID
@@ -83,6 +84,7 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		router:   router.New(p.scheme, p.name, p.shards, c.prefix),
 		codec:    c.codec,
 		pageSize: c.pageSize,
+		retry:    c.retry,
 	}
 	if objects := s.router.Objects(); objects != nil {
 		s.ids = make(map[string]ObjectID, len(objects))
@@ -181,6 +183,11 @@ func (s *Store[T]) CompareAndDelete(ctx context.Context, key string, version uin
 // times and must not have side effects that cannot be repeated. It retries
 // until it succeeds or ctx ends. An error from fn aborts the update and is
 // returned as it is. Update returns the value it stored.
+//
+// Update never applies fn's result twice. If its write fails with an unknown
+// outcome, it reads the key again: if the version is the one it read before,
+// the write did not happen and it tries again; otherwise it returns an error
+// wrapping ErrUnknownOutcome.
 func (s *Store[T]) Update(ctx context.Context, key string, fn func(current T, exists bool) (T, error)) (T, error) {
 	var zero T
 	for attempt := 0; ; attempt++ {
@@ -198,13 +205,29 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(current T, ex
 		if err == nil {
 			return next, nil
 		}
-		if !errors.Is(err, ErrConflict) {
+		if errors.Is(err, ErrUnknownOutcome) && !s.unchangedSince(ctx, key, e.Version) {
+			return zero, err
+		}
+		if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnknownOutcome) {
 			return zero, err
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return zero, err
 		}
 	}
+}
+
+// unchangedSince reports whether key still has the version it had when an
+// Update read it: then the Update's write, whose outcome was unknown, did
+// not happen (every write raises the version), and the Update may try again.
+// An absent key proves nothing: the write may have happened and been
+// deleted since.
+func (s *Store[T]) unchangedSince(ctx context.Context, key string, version uint64) bool {
+	if version == 0 {
+		return false
+	}
+	e, err := s.getEntry(ctx, "update", key)
+	return err == nil && e.Version == version
 }
 
 // backoff waits before retry attempt+1 of a conflicting update: not at all
@@ -219,14 +242,7 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 	ceiling := 50 * time.Microsecond << min(attempt-2, 8)
 	ceiling = min(ceiling, 10*time.Millisecond)
-	t := time.NewTimer(rand.N(ceiling) + 1)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, rand.N(ceiling)+1)
 }
 
 // writeOne sends a write of one key. value is encoded for puts.
@@ -280,8 +296,7 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 		return protocol.Reply{}, &Error{Op: op, Key: keyAt(0), Object: object, Err: ErrValueTooLarge,
 			Detail: fmt.Sprintf("request of %d bytes exceeds %d", len(buf), protocol.MaxRequestBytes)}
 	}
-	stub := s.ns.Get(s.objectID(object))
-	raw, err := stub.Call(ctx, buf)
+	raw, err := s.send(ctx, object, req, buf)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 			return protocol.Reply{}, ctxErr
@@ -302,6 +317,53 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 		Current: reply.Current,
 		Detail:  reply.Message,
 		Err:     statusError(reply.Status),
+	}
+}
+
+// send calls the object with buf, retrying an idempotent request that failed
+// with ErrUnavailable under the store's RetryPolicy, each time with a new
+// stub.
+func (s *Store[T]) send(ctx context.Context, object string, req *protocol.Request, buf []byte) ([]byte, error) {
+	id := s.objectID(object)
+	attempts := 1
+	if idempotent(req) {
+		attempts = s.retry.MaxAttempts
+	}
+	for attempt := 1; ; attempt++ {
+		raw, err := s.ns.Get(id).Call(ctx, buf)
+		if err == nil || attempt >= attempts || !errors.Is(err, ErrUnavailable) {
+			return raw, err
+		}
+		ceiling := min(s.retry.BaseDelay<<(attempt-1), s.retry.MaxDelay)
+		if err := sleep(ctx, rand.N(ceiling+1)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// idempotent reports whether sending req twice has the same effect as once:
+// reads, and writes without conditions.
+func idempotent(req *protocol.Request) bool {
+	for i := range req.Mutations {
+		if req.Mutations[i].HasCondition {
+			return false
+		}
+	}
+	return true
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dokv/dokv/internal/protocol"
@@ -19,10 +20,11 @@ type config struct {
 	prefix       string
 	codec        Codec
 	pageSize     int
+	retry        RetryPolicy
 }
 
 func defaultConfig() config {
-	return config{partitioning: PerKey(), codec: JSON(), pageSize: 100}
+	return config{partitioning: PerKey(), codec: JSON(), pageSize: 100, retry: DefaultRetryPolicy()}
 }
 
 // MaxPrefixBytes bounds the prefix of WithPrefix.
@@ -51,6 +53,9 @@ func (c *config) validate() error {
 	}
 	if c.codec == nil {
 		return fmt.Errorf("codec is nil")
+	}
+	if r := c.retry; r.MaxAttempts < 1 || r.BaseDelay < 0 || r.MaxDelay < r.BaseDelay {
+		return fmt.Errorf("retry policy needs MaxAttempts >= 1 and 0 <= BaseDelay <= MaxDelay, got %+v", r)
 	}
 	if c.pageSize < 1 || c.pageSize > protocol.MaxListLimit {
 		return fmt.Errorf("page size must be 1 to %d, got %d", protocol.MaxListLimit, c.pageSize)
@@ -126,6 +131,37 @@ func WithCodec(codec Codec) Option {
 // and more memory per page.
 func WithPageSize(n int) Option {
 	return func(c *config) { c.pageSize = n }
+}
+
+// RetryPolicy says how a Store retries a call that failed with
+// ErrUnavailable, the runtime's transient failure. Only idempotent requests
+// are retried: Get, GetEntry, List pages, Set, Delete, and transactions
+// without conditions. Each attempt gets a new stub, as Cloudflare advises.
+// A conditional write (CompareAndSwap, CompareAndDelete, a transaction with
+// conditions) is never re-sent: its error wraps ErrUnknownOutcome. Calls
+// refused with ErrOverloaded are never retried: retrying makes overload
+// worse.
+type RetryPolicy struct {
+	// MaxAttempts is the number of attempts in all, at least 1 (1: no
+	// retries).
+	MaxAttempts int
+	// BaseDelay is the ceiling of the random wait before the first retry;
+	// it doubles for each further retry up to MaxDelay ("full jitter").
+	BaseDelay time.Duration
+	MaxDelay  time.Duration
+}
+
+// DefaultRetryPolicy is 4 attempts with full-jitter backoff from 10ms up to
+// 500ms, always bounded by the caller's context.
+func DefaultRetryPolicy() RetryPolicy {
+	return RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 500 * time.Millisecond}
+}
+
+// WithRetry sets the retry policy for calls that fail with ErrUnavailable;
+// the default is DefaultRetryPolicy(). RetryPolicy{MaxAttempts: 1} turns
+// retries off.
+func WithRetry(p RetryPolicy) Option {
+	return func(c *config) { c.retry = p }
 }
 
 // Codec encodes values to bytes and back. Implementations must be safe for

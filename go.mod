@@ -8,6 +8,7 @@ require (
 )
 
 require (
+	github.com/anishathalye/porcupine v1.3.1 // indirect
 	github.com/syumai/workers v0.27.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )

@@ -191,6 +191,7 @@ func (s *Store[T]) CompareAndDelete(ctx context.Context, key string, version uin
 func (s *Store[T]) Update(ctx context.Context, key string, fn func(current T, exists bool) (T, error)) (T, error) {
 	var zero T
 	for attempt := 0; ; attempt++ {
+		start := time.Now()
 		e, err := s.getEntry(ctx, "update", key)
 		exists := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -211,7 +212,7 @@ func (s *Store[T]) Update(ctx context.Context, key string, fn func(current T, ex
 		if !errors.Is(err, ErrConflict) && !errors.Is(err, ErrUnknownOutcome) {
 			return zero, err
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := backoff(ctx, attempt, time.Since(start)); err != nil {
 			return zero, err
 		}
 	}
@@ -231,17 +232,19 @@ func (s *Store[T]) unchangedSince(ctx context.Context, key string, version uint6
 }
 
 // backoff waits before retry attempt+1 of a conflicting update: not at all
-// at first, then a random delay that doubles up to 10ms, so that contending
-// updaters spread out instead of colliding in lockstep.
-func backoff(ctx context.Context, attempt int) error {
+// at first, then a random delay whose ceiling is the last attempt's round
+// trip, doubled for each further conflict up to 64 round trips and a second.
+// Scaling with the round trip spreads contending updaters out as well over
+// an in-process namespace (microseconds) as over Workers RPC (milliseconds).
+func backoff(ctx context.Context, attempt int, roundTrip time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if attempt < 2 {
+	if attempt < 1 {
 		return nil
 	}
-	ceiling := 50 * time.Microsecond << min(attempt-2, 8)
-	ceiling = min(ceiling, 10*time.Millisecond)
+	ceiling := max(roundTrip, 20*time.Microsecond) << min(attempt-1, 6)
+	ceiling = min(ceiling, time.Second)
 	return sleep(ctx, rand.N(ceiling)+1)
 }
 

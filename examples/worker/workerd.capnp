@@ -17,6 +17,7 @@ const worker :Workerd.Worker = (
     (name = "app.wasm", wasm = embed "build/app.wasm"),
   ],
   compatibilityDate = "2026-11-01",
+  compatibilityFlags = ["enable_request_signal"],
   durableObjectNamespaces = [
     (className = "DokvObject", uniqueKey = "dokv-example", enableSql = true),
   ],

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,6 +14,7 @@ func isolationBehaviours() []behaviour {
 	return []behaviour{
 		{"Prefix/StoresDoNotSeeEachOther", testPrefixIsolation},
 		{"Prefix/MappingIsUnambiguous", testPrefixUnambiguous},
+		{"Prefix/AdversarialKeysStayInTheirStore", testPrefixAdversarial},
 		{"Namespace/IDFromNameIsDeterministic", testIDFromName},
 	}
 }
@@ -79,4 +81,59 @@ func testIDFromName(t *testing.T, ns dokv.Namespace) {
 	parsed, err := dokv.ParseObjectID(a1.String())
 	require.NoError(t, err)
 	assert.Equal(t, a1, parsed)
+}
+
+// adversarialPrefixes are prefix pairs chosen to collide under a naive
+// encoding: one a prefix of the other, separators, the length-prefix
+// encoding's own colon and digits, hash-tag braces, and Unicode
+// look-alikes (Latin a and Cyrillic а, composed and decomposed é).
+func adversarialPrefixes() [][2]string {
+	return [][2]string{
+		{"tenant", "tenant/"},
+		{"t:", "t"},
+		{"1:a", "3:1:a"},
+		{"{t}", "{t"},
+		{"a", "\u0430"},        // Latin a, Cyrillic а
+		{"\u00e9", "e\u0301"}, // é composed, e + combining acute
+		{"", "0:"},
+	}
+}
+
+// adversarialKeys are keys that try to reach into another store: keys that
+// spell out another prefix's encoding, braces, separators, and the longest
+// key.
+func adversarialKeys() []string {
+	return []string{
+		"k", "/k", ":k", "0:k", "6:tenant/k", "{t}k", "{k}", "{}", "}{", "\u0430k",
+		strings.Repeat("x", dokv.MaxKeyBytes),
+		strings.Repeat("{", dokv.MaxKeyBytes),
+	}
+}
+
+func testPrefixAdversarial(t *testing.T, ns dokv.Namespace) {
+	ctx := testContext(t)
+	for _, pair := range adversarialPrefixes() {
+		for _, part := range []dokv.Partitioning{dokv.SingleObject("iso"), dokv.HashShards(3), dokv.PerKey()} {
+			a := newStore[string](t, ns, dokv.WithPrefix(pair[0]), dokv.WithPartitioning(part))
+			b := newStore[string](t, ns, dokv.WithPrefix(pair[1]), dokv.WithPartitioning(part))
+			for _, key := range adversarialKeys() {
+				require.NoError(t, a.Set(ctx, key, "a"), "%q %q", pair[0], key)
+				_, err := b.Get(ctx, key)
+				require.ErrorIs(t, err, dokv.ErrNotFound, "prefix %q reads %q of prefix %q", pair[1], key, pair[0])
+				_, err = b.CompareAndSwap(ctx, key, 0, "b")
+				require.NoError(t, err, "b's own key %q is absent, so a create succeeds", key)
+				require.NoError(t, b.Delete(ctx, key))
+				got, err := a.Get(ctx, key)
+				require.NoError(t, err)
+				require.Equal(t, "a", got, "prefix %q changed %q of prefix %q", pair[1], key, pair[0])
+			}
+			if part.String() != dokv.PerKey().String() {
+				require.Empty(t, collect(t, ctx, b, dokv.ListOptions{}), "b lists a's keys (%q vs %q)", pair[1], pair[0])
+				require.Len(t, collect(t, ctx, a, dokv.ListOptions{}), len(adversarialKeys()))
+			}
+			for _, key := range adversarialKeys() {
+				require.NoError(t, a.Delete(ctx, key))
+			}
+		}
+	}
 }

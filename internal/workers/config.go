@@ -14,6 +14,10 @@ import (
 // accepts dates up to its release.
 const CompatibilityDate = "2026-11-01"
 
+// CompatibilityFlags: enable_request_signal lets the entry module cancel a
+// handler's context when its client goes away.
+var CompatibilityFlags = []string{"enable_request_signal"}
+
 // Config describes a Worker built with dokv, for the configs below.
 type Config struct {
 	Name      string            // the Worker's name (wrangler)
@@ -50,7 +54,14 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "`)
 	b.WriteString(CompatibilityDate)
-	b.WriteString("\",\n  durableObjectNamespaces = [\n")
+	b.WriteString("\",\n  compatibilityFlags = [")
+	for i, flag := range CompatibilityFlags {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", flag)
+	}
+	b.WriteString("],\n  durableObjectNamespaces = [\n")
 	fmt.Fprintf(&b, "    (className = %q, uniqueKey = %q, enableSql = true),\n", ClassName, c.UniqueKey)
 	b.WriteString("  ],\n  durableObjectStorage = (localDisk = \"store\"),\n  bindings = [\n")
 	for _, binding := range c.Bindings {
@@ -68,7 +79,15 @@ const worker :Workerd.Worker = (
 func WranglerConfig(c Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# wrangler.toml written by dokv. Deploy with: npx wrangler deploy\n")
-	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n\n", c.Name, c.FilesDir+"entry.mjs", CompatibilityDate)
+	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n", c.Name, c.FilesDir+"entry.mjs", CompatibilityDate)
+	b.WriteString("compatibility_flags = [")
+	for i, flag := range CompatibilityFlags {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", flag)
+	}
+	b.WriteString("]\n\n")
 	b.WriteString("# The Go program, and Go's wasm_exec.js, beside entry.mjs.\n")
 	b.WriteString("[[rules]]\ntype = \"CompiledWasm\"\nglobs = [\"**/*.wasm\"]\nfallthrough = false\n\n")
 	b.WriteString("[[rules]]\ntype = \"ESModule\"\nglobs = [\"**/*.js\", \"**/*.mjs\"]\nfallthrough = false\n\n")

@@ -38,7 +38,7 @@ let ex = null; // its exports
 let generation = 0; // bumped on every Go start; object handles die with their instance
 let lastEnv = undefined; // the env whose bindings Go's stubs use
 
-const requests = new Map(); // fetch id -> { resolve }
+const requests = new Map(); // fetch id -> Mailbox of that request
 const objects = new Map(); // Go object handle -> ctx.storage.sql
 let nextRequest = 1;
 let staged = EMPTY; // bytes a dokv import prepared for Go to take
@@ -77,18 +77,12 @@ const imports = {
   },
 
   // --- Worker side ---
+  // respond hands a request its response. The Response is built by the
+  // request's own handler (see fetch), in its own context: workerd ties
+  // I/O objects to the request that made them, and Go may run here on
+  // behalf of any request.
   respond(id, status, headPtr, headLen, bodyPtr, bodyLen) {
-    const r = requests.get(id);
-    if (!r) return;
-    requests.delete(id);
-    const headers = new Headers();
-    const head = readString(headPtr, headLen);
-    for (const line of head.split("\n")) {
-      const i = line.indexOf(":");
-      if (i > 0) headers.append(line.slice(0, i), line.slice(i + 1));
-    }
-    const nullBody = status === 101 || status === 204 || status === 205 || status === 304;
-    r.resolve(new Response(nullBody ? null : readBytes(bodyPtr, bodyLen), { status, headers }));
+    requests.get(id)?.push({ status, head: readString(headPtr, headLen), body: readBytes(bodyPtr, bodyLen) });
   },
   // idFromName stages the hex ID of name in the namespace bound as binding;
   // it returns the hex length, or -(message length) with a message staged.
@@ -100,23 +94,18 @@ const imports = {
       return -stage(encoder.encode(String(e?.message ?? e)));
     }
   },
-  // stubCall starts an RPC call to an object; when it settles, Go's
-  // settle(token, bits, length) is invoked and take() hands over the reply
-  // or the error message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
-  // 16 durableObjectReset.
-  stubCall(token, bindingPtr, bindingLen, idPtr, idLen, reqPtr, reqLen) {
-    let promise;
-    try {
-      const ns = namespace(readString(bindingPtr, bindingLen));
-      const stub = ns.get(ns.idFromString(readString(idPtr, idLen)));
-      promise = stub.call(readBytes(reqPtr, reqLen));
-    } catch (e) {
-      promise = Promise.reject(e);
-    }
-    promise.then(
-      (reply) => settle(token, 1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
-      (e) => settle(token, errorBits(e), encoder.encode(String(e?.message ?? e))),
-    );
+  // stubCall starts an RPC call to an object on behalf of the fetch request
+  // requestId (0: none known); when it settles, Go's settle(token, bits,
+  // length) is invoked and take() hands over the reply or the error
+  // message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
+  // 16 durableObjectReset. The call is made by the request's own handler,
+  // in its context.
+  stubCall(token, requestId, bindingPtr, bindingLen, idPtr, idLen, reqPtr, reqLen) {
+    const call = { token, binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), bytes: readBytes(reqPtr, reqLen) };
+    const box = requests.get(requestId);
+    if (box) box.push(call);
+    else if (requestId === 0) startCall(call);
+    else Promise.resolve().then(() => settle(token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
   },
   // --- Durable Object side: the object's SQLite storage ---
   // Each returns a non-negative result, or -(1 + message length) with the
@@ -231,6 +220,90 @@ function namespace(binding) {
   return ns;
 }
 
+function startCall({ token, binding, id, bytes }) {
+  let promise;
+  try {
+    const ns = namespace(binding);
+    promise = ns.get(ns.idFromString(id)).call(bytes);
+  } catch (e) {
+    promise = Promise.reject(e);
+  }
+  promise.then(
+    (reply) => settle(token, 1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
+    (e) => settle(token, errorBits(e), encoder.encode(String(e?.message ?? e))),
+  );
+}
+
+// Mailbox is what Go sends one fetch request: RPC calls to make and, last,
+// the response. Go may run in the context of any request; the request's own
+// handler drains its mailbox in its own context.
+class Mailbox {
+  constructor() {
+    this.queue = [];
+    this.wake = null;
+  }
+  push(message) {
+    this.queue.push(message);
+    this.rearm();
+  }
+  // rearm ends the current wait, so that the handler waits again with a
+  // fresh timer.
+  rearm() {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+  // next resolves when a message is queued, or when Go's earliest timer is
+  // due. Go schedules its timers in whichever request it runs for, and
+  // workerd drops a request's timers when it ends and cancels a request
+  // that waits on nothing it can see, so every waiting request keeps a
+  // timer of its own: for Go's earliest timer, or a heartbeat.
+  next() {
+    if (this.queue.length > 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const delay = goTimerAt === null ? 1000 : Math.max(0, goTimerAt - Date.now());
+      const timer = setTimeout(() => {
+        this.wake = null;
+        resumeGo();
+        resolve();
+      }, delay);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+let goTimerAt = null; // when Go's earliest timer is due (ms since epoch), if any
+
+// goTimer records Go's next timer; waiting requests re-arm when it is
+// earlier than the one they wait for.
+function goTimer(at) {
+  const earlier = goTimerAt === null || at < goTimerAt;
+  goTimerAt = at;
+  if (earlier) for (const box of requests.values()) box.rearm();
+}
+
+function resumeGo() {
+  if (go && !go.exited && goTimerAt !== null && Date.now() >= goTimerAt) {
+    goTimerAt = null;
+    go._resume();
+  }
+}
+
+// trackTimers wraps wasm_exec's timer imports to record Go's next timer.
+function trackTimers(g) {
+  const imports = g.importObject.gojs;
+  const schedule = imports["runtime.scheduleTimeoutEvent"];
+  imports["runtime.scheduleTimeoutEvent"] = (sp) => {
+    schedule(sp);
+    const at = sp >>> 0;
+    const delay = g.mem.getUint32(at + 8, true) + g.mem.getInt32(at + 12, true) * 4294967296;
+    goTimer(Date.now() + delay);
+  };
+}
+
 function settle(token, bits, bytes) {
   staged = bytes;
   globalThis.__dokv.settle(token, bits, bytes.length);
@@ -247,6 +320,8 @@ function startGo() {
   objects.clear();
   go = new Go();
   go.importObject.dokv = imports;
+  goTimerAt = null;
+  trackTimers(go);
   const instance = new WebAssembly.Instance(wasmModule, go.importObject);
   ex = instance.exports;
   go.run(instance); // runs main until it blocks after dokv.Serve
@@ -262,9 +337,15 @@ export default {
     let head = request.method + "\n" + request.url + "\n";
     for (const [name, value] of request.headers) head += name + ":" + value + "\n";
     const headBytes = encoder.encode(head);
-    return new Promise((resolve) => {
-      const id = nextRequest++;
-      requests.set(id, { resolve });
+    const id = nextRequest++;
+    const box = new Mailbox();
+    requests.set(id, box);
+    // A client that goes away cancels the handler's context in Go (needs
+    // the enable_request_signal compatibility flag).
+    request.signal?.addEventListener?.("abort", () => {
+      if (requests.delete(id)) globalThis.__dokv.abort(id);
+    });
+    try {
       const message = new Uint8Array(headBytes.length + body.length);
       message.set(headBytes);
       message.set(body, headBytes.length);
@@ -272,9 +353,30 @@ export default {
       runtimeContext.env = env;
       runtimeContext.ctx = ctx;
       globalThis.__dokv.fetch(id, ptr, headBytes.length, body.length);
-    });
+      for (;;) {
+        while (box.queue.length > 0) {
+          const message = box.queue.shift();
+          if (message.token === undefined) return response(message);
+          startCall(message);
+        }
+        await box.next();
+        if (go.exited) throw new Error("dokv: the Go instance exited");
+      }
+    } finally {
+      requests.delete(id);
+    }
   },
 };
+
+function response({ status, head, body }) {
+  const headers = new Headers();
+  for (const line of head.split("\n")) {
+    const i = line.indexOf(":");
+    if (i > 0) headers.append(line.slice(0, i), line.slice(i + 1));
+  }
+  const nullBody = status === 101 || status === 204 || status === 205 || status === 304;
+  return new Response(nullBody ? null : body, { status, headers });
+}
 
 const ROLLBACK = new Error("dokv: roll back");
 

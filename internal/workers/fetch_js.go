@@ -31,6 +31,7 @@ func Serve(h http.Handler) {
 		// Two long-lived functions; JS passes them numbers only.
 		api.Set("fetch", js.FuncOf(onFetch))
 		api.Set("settle", js.FuncOf(onSettle))
+		api.Set("abort", js.FuncOf(onAbort))
 		js.Global().Set("__dokv", api)
 	})
 	select {}
@@ -61,7 +62,36 @@ func onFetch(_ js.Value, args []js.Value) any {
 	return nil
 }
 
+// cancels holds the cancel function of each request being served, for
+// onAbort.
+var (
+	cancelsMu sync.Mutex
+	cancels   = map[int32]context.CancelFunc{}
+)
+
+// onAbort(id) cancels the context of a request whose client went away.
+func onAbort(_ js.Value, args []js.Value) any {
+	id := int32(args[0].Int())
+	cancelsMu.Lock()
+	cancel := cancels[id]
+	cancelsMu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	return nil
+}
+
 func serve(id int32, head string, body []byte) {
+	ctx, cancel := context.WithCancel(withRequestID(context.Background(), id))
+	cancelsMu.Lock()
+	cancels[id] = cancel
+	cancelsMu.Unlock()
+	defer func() {
+		cancelsMu.Lock()
+		delete(cancels, id)
+		cancelsMu.Unlock()
+		cancel()
+	}()
 	w := &responseWriter{header: http.Header{}}
 	defer func() {
 		if p := recover(); p != nil {
@@ -69,7 +99,7 @@ func serve(id int32, head string, body []byte) {
 			respondError(id, http.StatusInternalServerError, "internal server error")
 		}
 	}()
-	req, err := parseRequest(head, body)
+	req, err := parseRequest(ctx, head, body)
 	if err != nil {
 		respondError(id, http.StatusBadRequest, err.Error())
 		return
@@ -78,10 +108,10 @@ func serve(id int32, head string, body []byte) {
 	w.finish(id)
 }
 
-func parseRequest(head string, body []byte) (*http.Request, error) {
+func parseRequest(ctx context.Context, head string, body []byte) (*http.Request, error) {
 	method, rest, _ := strings.Cut(head, "\n")
 	url, rest, _ := strings.Cut(rest, "\n")
-	req, err := http.NewRequestWithContext(context.Background(), method, url, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ func respond(id int32, status int32, head unsafe.Pointer, headLen int32, body un
 func idFromName(binding unsafe.Pointer, bindingLen int32, name unsafe.Pointer, nameLen int32) int32
 
 //go:wasmimport dokv stubCall
-func stubCall(token int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, req unsafe.Pointer, reqLen int32)
+func stubCall(token int32, requestID int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, req unsafe.Pointer, reqLen int32)
 
 //go:wasmimport dokv sqlGet
 func sqlGet(h int32, key unsafe.Pointer, keyLen int32) int32

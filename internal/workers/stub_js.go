@@ -33,7 +33,9 @@ var (
 
 // Call sends request to the object with the hex ID id over Workers RPC and
 // waits for its reply. If ctx ends first, Call returns ctx.Err() and the
-// call's result is discarded when it arrives.
+// call's result is discarded when it arrives. When ctx descends from a
+// request that Serve is serving, the call is made in that request's JS
+// context, as workerd requires of I/O.
 func Call(ctx context.Context, binding, id string, request []byte) ([]byte, error) {
 	ch := make(chan result, 1)
 	callsMu.Lock()
@@ -45,7 +47,7 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 	bp, bl := strPtr(binding)
 	ip, il := strPtr(id)
 	rp, rl := bytesPtr(request)
-	stubCall(token, bp, bl, ip, il, rp, rl)
+	stubCall(token, requestID(ctx), bp, bl, ip, il, rp, rl)
 	select {
 	case r := <-ch:
 		return r.reply, r.err
@@ -82,4 +84,16 @@ func onSettle(_ js.Value, args []js.Value) any {
 		Reset:      bits&16 != 0,
 	}}
 	return nil
+}
+
+// requestKey marks a context with the fetch request it serves.
+type requestKey struct{}
+
+func withRequestID(ctx context.Context, id int32) context.Context {
+	return context.WithValue(ctx, requestKey{}, id)
+}
+
+func requestID(ctx context.Context) int32 {
+	id, _ := ctx.Value(requestKey{}).(int32)
+	return id
 }

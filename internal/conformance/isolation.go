@@ -93,7 +93,7 @@ func adversarialPrefixes() [][2]string {
 		{"t:", "t"},
 		{"1:a", "3:1:a"},
 		{"{t}", "{t"},
-		{"a", "\u0430"},        // Latin a, Cyrillic а
+		{"a", "\u0430"},       // Latin a, Cyrillic а
 		{"\u00e9", "e\u0301"}, // é composed, e + combining acute
 		{"", "0:"},
 	}

@@ -3,6 +3,7 @@ package dokv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/protocol"
 )
 
 // stubFunc is a Namespace whose every object answers with call.
@@ -157,4 +159,47 @@ func TestMemoryNamespace_ResetKeepsStorage(t *testing.T) {
 	v2, err := s.SetEntry(ctx, "k", "after")
 	require.NoError(t, err)
 	assert.Greater(t, v2, v1, "a reset actor continues versions from storage")
+}
+
+// TestObject_RefusesOversizedRequests sends requests that break the limits
+// straight to an object, past the Store's own checks, as a buggy or hostile
+// peer would: each is refused with a typed status, nothing is stored, and
+// the object keeps working.
+func TestObject_RefusesOversizedRequests(t *testing.T) {
+	ctx := context.Background()
+	ns := dokv.NewMemoryNamespace()
+	s, err := dokv.New[string](ns, dokv.WithPartitioning(dokv.SingleObject("target")))
+	require.NoError(t, err)
+	stub := ns.Get(ns.IDFromName(s.ObjectName("any"))) // the store's one object
+	manyKeys := protocol.Request{Op: protocol.OpWrite}
+	for i := range protocol.MaxMutations + 1 {
+		manyKeys.Mutations = append(manyKeys.Mutations, protocol.Mutation{Key: fmt.Sprintf("0:k%d", i), Kind: protocol.KindPut})
+	}
+	bigValue := protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{
+		{Key: "0:big", Kind: protocol.KindPut, Value: make([]byte, protocol.MaxEntryBytes)},
+	}}
+	cases := map[string]struct {
+		request []byte
+		op      protocol.Op
+		want    protocol.Status
+	}{
+		"too many keys": {protocol.AppendRequest(nil, &manyKeys), protocol.OpWrite, protocol.StatusTooMany},
+		"value too large": {protocol.AppendRequest(nil, &bigValue), protocol.OpWrite, protocol.StatusTooLarge},
+		"list limit too large": {protocol.AppendRequest(nil, &protocol.Request{Op: protocol.OpList,
+			List: protocol.ListRequest{Prefix: "0:", Limit: protocol.MaxListLimit + 1}}), protocol.OpList, protocol.StatusBadRequest},
+		"request too large": {make([]byte, protocol.MaxRequestBytes+1), protocol.OpGet, protocol.StatusTooLarge},
+	}
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			raw, err := stub.Call(ctx, c.request)
+			require.NoError(t, err)
+			reply, err := protocol.DecodeReply(c.op, raw)
+			require.NoError(t, err)
+			assert.Equal(t, c.want, reply.Status, reply.Message)
+		})
+	}
+	for e, err := range s.List(ctx, dokv.ListOptions{}) {
+		t.Fatalf("an oversized request stored %q (%v)", e.Key, err)
+	}
+	require.NoError(t, s.Set(ctx, "after", "ok"), "the object still works")
 }

@@ -62,8 +62,25 @@
 // limit (MaxKeyBytes, MaxEntryBytes, MaxTxnKeys) fail before they are sent
 // and change nothing.
 //
+// # Retries and faults
+//
+// A call to an object can fail without a reply. ErrOverloaded: the object
+// refused it; it is never retried. ErrUnavailable: the runtime judged the
+// failure transient; idempotent requests (reads, unconditional writes) are
+// retried with a new stub under WithRetry's policy. ErrUnknownOutcome: the
+// request may or may not have run; conditional writes are never re-sent,
+// and Update re-reads to decide safely. WithFaults injects each of these,
+// plus object resets and latency, deterministically under a seed, so that
+// code can be tested against them on the in-memory namespace.
+//
 // # Workers
 //
 // Inside a Worker (GOOS=js GOARCH=wasm), the Durable Object class is written
 // in Go too: the same object code, over the object's SQLite storage.
+// WorkersNamespace reaches the objects over Workers RPC, and Serve serves the
+// Worker's fetch handler and the DokvObject class from one Go instance per
+// isolate. cmd/dokv writes the JavaScript entry module and configs. Use the
+// request's context (r.Context()) for store calls in a handler: it carries
+// the request whose JavaScript context makes the calls, and it is canceled
+// when the client goes away.
 package dokv

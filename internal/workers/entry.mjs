@@ -254,14 +254,17 @@ class Mailbox {
     wake?.();
   }
   // next resolves when a message is queued, or when Go's earliest timer is
-  // due. Go schedules its timers in whichever request it runs for, and
-  // workerd drops a request's timers when it ends and cancels a request
-  // that waits on nothing it can see, so every waiting request keeps a
-  // timer of its own: for Go's earliest timer, or a heartbeat.
+  // due, or after a short heartbeat. Go schedules its timers in whichever
+  // request it runs for, and workerd drops a request's timers when it ends
+  // and cancels a request that waits on nothing it can see, so every waiting
+  // request keeps a timer of its own. The heartbeat also covers a wake-up
+  // that workerd drops: it delivers a promise resolution across requests
+  // through the resolving request, and drops it if that request ends first.
+  // The message itself is in the queue and is found at the next beat.
   next() {
     if (this.queue.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const delay = goTimerAt === null ? 1000 : Math.max(0, goTimerAt - Date.now());
+      const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
       const timer = setTimeout(() => {
         this.wake = null;
         resumeGo();
@@ -276,6 +279,7 @@ class Mailbox {
 }
 
 let goTimerAt = null; // when Go's earliest timer is due (ms since epoch), if any
+const HEARTBEAT_MS = 5;
 
 // goTimer records Go's next timer; waiting requests re-arm when it is
 // earlier than the one they wait for.
@@ -380,6 +384,16 @@ function response({ status, head, body }) {
 
 const ROLLBACK = new Error("dokv: roll back");
 
+// Handles of objects that workerd evicted are forgotten, in JS and in Go,
+// so that the maps grow with live objects, not with constructions.
+const handles = typeof FinalizationRegistry === "function"
+  ? new FinalizationRegistry(({ handle, gen }) => {
+      if (gen !== generation) return; // the Go instance that knew it is gone
+      objects.delete(handle);
+      ex.dokvDropObject(handle);
+    })
+  : null;
+
 // DokvObject is the Durable Object class. Bind it with new_sqlite_classes
 // (wrangler) or enableSql = true (workerd).
 export class DokvObject extends DurableObject {
@@ -401,6 +415,7 @@ export class DokvObject extends DurableObject {
       this.handle = ex.dokvNewObject();
       objects.set(this.handle, this.sql);
       this.generation = generation;
+      handles?.register(this, { handle: this.handle, gen: generation });
     }
     const bytes = request instanceof Uint8Array ? request : new Uint8Array(request);
     const ptr = writeIn(bytes);

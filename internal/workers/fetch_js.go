@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall/js"
@@ -18,7 +17,6 @@ import (
 var (
 	served  sync.Once
 	handler http.Handler
-	entries int // calls into Go, for periodic collection
 )
 
 // Serve installs h as the Worker's fetch handler and blocks forever, keeping
@@ -37,20 +35,9 @@ func Serve(h http.Handler) {
 	select {}
 }
 
-// collect runs the garbage collector every so many entries: Go's heap does
-// not see the JS objects that syscall/js values keep alive, so left alone it
-// would collect too rarely to bound them.
-func collect() {
-	entries++
-	if entries%1000 == 0 {
-		runtime.GC()
-	}
-}
-
 // onFetch(id, ptr, headLen, bodyLen) starts serving a request whose head
 // ("METHOD\nURL\nname:value\n...") and body JS wrote to input.
 func onFetch(_ js.Value, args []js.Value) any {
-	collect()
 	id := int32(args[0].Int())
 	headLen, bodyLen := args[2].Int(), args[3].Int()
 	if headLen+bodyLen > len(input) {
@@ -58,8 +45,50 @@ func onFetch(_ js.Value, args []js.Value) any {
 		return nil
 	}
 	msg := bytes.Clone(input[:headLen+bodyLen])
-	go serve(id, string(msg[:headLen]), msg[headLen:])
+	dispatch(job{id: id, head: string(msg[:headLen]), body: msg[headLen:]})
 	return nil
+}
+
+// job is one request to serve.
+type job struct {
+	id   int32
+	head string
+	body []byte
+}
+
+// Requests are served by a pool of long-lived goroutines, whose stacks have
+// already grown to what a handler needs: a new goroutine per request would
+// grow and copy its stack on every request.
+var (
+	jobs    = make(chan job)
+	idleMu  sync.Mutex
+	idle    int // workers waiting on jobs
+	maxIdle = 64
+)
+
+func dispatch(j job) {
+	select {
+	case jobs <- j: // an idle worker takes it
+	default:
+		go worker(j)
+	}
+}
+
+func worker(j job) {
+	for {
+		serve(j.id, j.head, j.body)
+		idleMu.Lock()
+		if idle >= maxIdle {
+			idleMu.Unlock()
+			return
+		}
+		idle++
+		idleMu.Unlock()
+		j = <-jobs
+		idleMu.Lock()
+		idle--
+		idleMu.Unlock()
+	}
 }
 
 // cancels holds the cancel function of each request being served, for

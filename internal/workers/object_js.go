@@ -30,6 +30,13 @@ func dokvNewObject() int32 {
 	return nextHandle
 }
 
+// dokvDropObject forgets the actor of an object that workerd evicted.
+//
+//go:wasmexport dokvDropObject
+func dokvDropObject(h int32) {
+	delete(objects, h)
+}
+
 // dokvObjectCall runs the request JS wrote to input on the object h, inside
 // the transactionSync the entry module opened. It leaves the reply in output
 // and returns its length, or -(length+1) when the request failed and the

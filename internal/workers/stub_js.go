@@ -62,7 +62,6 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 // onSettle(token, bits, length) receives the outcome of a call; take copies
 // its bytes.
 func onSettle(_ js.Value, args []js.Value) any {
-	collect()
 	token, bits, n := int32(args[0].Int()), args[1].Int(), args[2].Int()
 	data := takeBytes(n)
 	callsMu.Lock()

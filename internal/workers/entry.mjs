@@ -309,8 +309,10 @@ function trackTimers(g) {
 }
 
 function settle(token, bits, bytes) {
+  if (!go || go.exited) return;
   staged = bytes;
-  globalThis.__dokv.settle(token, bits, bytes.length);
+  ex.dokvSettle(token, bits, bytes.length);
+  go._resume(); // run the goroutine that waited for it
 }
 
 // startGo starts the isolate's Go instance on first use: workerd forbids
@@ -353,10 +355,12 @@ export default {
       const message = new Uint8Array(headBytes.length + body.length);
       message.set(headBytes);
       message.set(body, headBytes.length);
-      const ptr = writeIn(message);
+      writeIn(message);
       runtimeContext.env = env;
       runtimeContext.ctx = ctx;
-      globalThis.__dokv.fetch(id, ptr, headBytes.length, body.length);
+      ex.dokvFetch(id, headBytes.length, body.length);
+      go._resume(); // run the handler until it waits
+      if (go.exited) throw new Error("dokv: the Go instance exited");
       for (;;) {
         while (box.queue.length > 0) {
           const message = box.queue.shift();

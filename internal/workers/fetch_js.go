@@ -26,27 +26,29 @@ func Serve(h http.Handler) {
 	served.Do(func() {
 		handler = h
 		api := js.Global().Get("Object").New()
-		// Two long-lived functions; JS passes them numbers only.
-		api.Set("fetch", js.FuncOf(onFetch))
-		api.Set("settle", js.FuncOf(onSettle))
+		// Requests and call results enter through exported functions
+		// (dokvFetch, dokvSettle); this object tells the entry module that
+		// Serve ran, and carries the rare abort.
 		api.Set("abort", js.FuncOf(onAbort))
 		js.Global().Set("__dokv", api)
 	})
 	select {}
 }
 
-// onFetch(id, ptr, headLen, bodyLen) starts serving a request whose head
-// ("METHOD\nURL\nname:value\n...") and body JS wrote to input.
-func onFetch(_ js.Value, args []js.Value) any {
-	id := int32(args[0].Int())
-	headLen, bodyLen := args[2].Int(), args[3].Int()
-	if headLen+bodyLen > len(input) {
+// dokvFetch(id, headLen, bodyLen) starts serving a request whose head
+// ("METHOD\nURL\nname:value\n...") and body JS wrote to input. It only
+// hands the request to a handler goroutine, which runs when JS resumes Go
+// right after: an exported function must not block, and entering Go this
+// way costs far less than a syscall/js callback.
+//
+//go:wasmexport dokvFetch
+func dokvFetch(id, headLen, bodyLen int32) {
+	if int(headLen)+int(bodyLen) > len(input) || headLen < 0 || bodyLen < 0 {
 		respondError(id, http.StatusInternalServerError, "dokv: request buffer mismatch")
-		return nil
+		return
 	}
 	msg := bytes.Clone(input[:headLen+bodyLen])
 	dispatch(job{id: id, head: string(msg[:headLen]), body: msg[headLen:]})
-	return nil
 }
 
 // job is one request to serve.

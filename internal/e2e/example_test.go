@@ -90,15 +90,21 @@ func (r exampleResponse) String() string {
 // request sends a request for path (already percent-encoded) to the Worker.
 // A nil body sends none.
 func (w *exampleWorker) request(method, path string, body []byte) (exampleResponse, error) {
+	return sendRequest(workerdtest.Client, method, w.URL, path, body)
+}
+
+// sendRequest sends one request to base+path with client and reads the whole
+// response. A nil body sends none.
+func sendRequest(client *http.Client, method, base, path string, body []byte) (exampleResponse, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
-	req, err := http.NewRequest(method, w.URL+path, r)
+	req, err := http.NewRequest(method, base+path, r)
 	if err != nil {
 		return exampleResponse{}, err
 	}
-	resp, err := workerdtest.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return exampleResponse{}, err
 	}

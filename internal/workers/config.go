@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -54,14 +55,7 @@ const worker :Workerd.Worker = (
   ],
   compatibilityDate = "`)
 	b.WriteString(CompatibilityDate)
-	b.WriteString("\",\n  compatibilityFlags = [")
-	for i, flag := range CompatibilityFlags {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q", flag)
-	}
-	b.WriteString("],\n  durableObjectNamespaces = [\n")
+	b.WriteString("\",\n  compatibilityFlags = [" + quotedList(CompatibilityFlags) + "],\n  durableObjectNamespaces = [\n")
 	fmt.Fprintf(&b, "    (className = %q, uniqueKey = %q, enableSql = true),\n", ClassName, c.UniqueKey)
 	b.WriteString("  ],\n  durableObjectStorage = (localDisk = \"store\"),\n  bindings = [\n")
 	for _, binding := range c.Bindings {
@@ -80,14 +74,7 @@ func WranglerConfig(c Config) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# wrangler.toml written by dokv. Deploy with: npx wrangler deploy\n")
 	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n", c.Name, c.FilesDir+"entry.mjs", CompatibilityDate)
-	b.WriteString("compatibility_flags = [")
-	for i, flag := range CompatibilityFlags {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%q", flag)
-	}
-	b.WriteString("]\n\n")
+	b.WriteString("compatibility_flags = [" + quotedList(CompatibilityFlags) + "]\n\n")
 	b.WriteString("# The Go program, and Go's wasm_exec.js, beside entry.mjs.\n")
 	b.WriteString("[[rules]]\ntype = \"CompiledWasm\"\nglobs = [\"**/*.wasm\"]\nfallthrough = false\n\n")
 	b.WriteString("[[rules]]\ntype = \"ESModule\"\nglobs = [\"**/*.js\", \"**/*.mjs\"]\nfallthrough = false\n\n")
@@ -103,6 +90,16 @@ func WranglerConfig(c Config) string {
 		}
 	}
 	return b.String()
+}
+
+// quotedList writes strings as a comma-separated list of quoted strings,
+// which capnp and TOML both read.
+func quotedList(items []string) string {
+	quoted := make([]string, len(items))
+	for i, item := range items {
+		quoted[i] = strconv.Quote(item)
+	}
+	return strings.Join(quoted, ", ")
 }
 
 func sortedKeys(m map[string]string) []string {

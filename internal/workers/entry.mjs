@@ -265,15 +265,18 @@ class Mailbox {
     if (this.queue.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
       const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
-      const timer = setTimeout(() => {
-        this.wake = null;
-        resumeGo();
-        resolve();
-      }, delay);
-      this.wake = () => {
-        clearTimeout(timer);
+      const wake = () => {
+        if (this.wake === wake) this.wake = null;
         resolve();
       };
+      this.wake = wake;
+      // The timer is never cleared: a wake-up from another request may be
+      // dropped, and clearing the timer from there would leave this request
+      // waiting on nothing. It fires within HEARTBEAT_MS and is harmless.
+      setTimeout(() => {
+        resumeGo();
+        wake();
+      }, delay);
     });
   }
 }

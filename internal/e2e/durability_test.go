@@ -634,13 +634,7 @@ func TestSoak_MemoryStaysFlat(t *testing.T) {
 		maxGrowth   = 8 << 20
 		maxMemory   = 32 << 20
 	)
-	w := buildExample(t)
-	addExampleMemoryProbe(t, w)
-	require.NoError(t, w.Start())
-	require.Zero(t, w.memoryBytes(t), "Go must not start before the first request to it")
-	require.Equal(t, http.StatusOK, w.do(t, http.MethodGet, "/", nil).Status)
-	started := w.memoryBytes(t)
-	require.Positive(t, started)
+	w, started := startExampleWithMemoryProbe(t)
 
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)

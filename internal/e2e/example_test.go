@@ -767,14 +767,7 @@ func TestExampleWorker_MemoryStaysFlat(t *testing.T) {
 		clients, perClient = 8, 30
 		maxGrowth          = 8 << 20
 	)
-	w := buildExample(t)
-	addExampleMemoryProbe(t, w)
-	require.NoError(t, w.Start())
-
-	require.Zero(t, w.memoryBytes(t), "Go must not start before the first request to it")
-	require.Equal(t, http.StatusOK, w.do(t, http.MethodGet, "/", nil).Status)
-	started := w.memoryBytes(t)
-	require.Positive(t, started)
+	w, started := startExampleWithMemoryProbe(t)
 
 	bodies := make([][]byte, 9)
 	for i := range bodies {
@@ -825,4 +818,19 @@ func TestExampleWorker_MemoryStaysFlat(t *testing.T) {
 		started, warm, warmRounds, sizes[1:], requests)
 	assert.LessOrEqual(t, sizes[len(sizes)-1]-warm, maxGrowth,
 		"linear memory grew by more than %d bytes after warming up: %v", maxGrowth, sizes)
+}
+
+// startExampleWithMemoryProbe starts the example Worker with the memory
+// probe and returns it with the Go instance's memory right after its first
+// request; it checks that Go starts only with that request.
+func startExampleWithMemoryProbe(t *testing.T) (*exampleWorker, int) {
+	t.Helper()
+	w := buildExample(t)
+	addExampleMemoryProbe(t, w)
+	require.NoError(t, w.Start())
+	require.Zero(t, w.memoryBytes(t), "Go must not start before the first request to it")
+	require.Equal(t, http.StatusOK, w.do(t, http.MethodGet, "/", nil).Status)
+	started := w.memoryBytes(t)
+	require.Positive(t, started)
+	return w, started
 }

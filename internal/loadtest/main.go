@@ -246,7 +246,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 	for r := range o.ColdRuns {
 		for j := range variants {
 			v := variants[(r+j)%len(variants)]
-			c, err := coldStart(ctx, bin, v, o)
+			c, err := coldStart(ctx, bin, v, o, false)
 			if err != nil {
 				return nil, fmt.Errorf("cold start %d, %s: %w", r+1, v.name, err)
 			}
@@ -254,7 +254,7 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 				r+1, o.ColdRuns, v.name, ms(c.Listen), ms(c.FirstOK))
 			res.Cold[v.name] = append(res.Cold[v.name], c)
 			if o.Diagnose {
-				c, err := coldStartWorkerFirst(ctx, bin, v, o)
+				c, err := coldStart(ctx, bin, v, o, true)
 				if err != nil {
 					return nil, fmt.Errorf("cold start %d (Worker only first), %s: %w", r+1, v.name, err)
 				}
@@ -339,8 +339,10 @@ func runRound(ctx context.Context, bin string, v *variant, o options, fails *fai
 
 // coldStart starts v on fresh storage and measures the time from starting
 // workerd until it listens, and until the first PUT through the Worker and
-// a new Durable Object has succeeded.
-func coldStart(ctx context.Context, bin string, v *variant, o options) (cold, error) {
+// a new Durable Object has succeeded. With workerFirst, the first request is
+// one that only the Worker serves (a 404), so that starting the Worker (for
+// dokv, the Go instance) is timed apart from the first Durable Object call.
+func coldStart(ctx context.Context, bin string, v *variant, o options, workerFirst bool) (cold, error) {
 	var c cold
 	s, err := startServer(bin, v, o.StoreParent, o.Verbose)
 	if err != nil {
@@ -355,6 +357,12 @@ func coldStart(ctx context.Context, bin string, v *variant, o options) (cold, er
 		return c, err
 	}
 	defer cl.close()
+	if workerFirst {
+		if err := cl.notFound(ctx, "/no-such-route"); err != nil {
+			return c, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
+		}
+		c.FirstWorker = time.Since(s.started)
+	}
 	if err := cl.put(ctx, singlePath(0), value(0, o.ValueSize)); err != nil {
 		return c, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
 	}
@@ -363,35 +371,6 @@ func coldStart(ctx context.Context, bin string, v *variant, o options) (cold, er
 	if err := cl.get(ctx, singlePath(0), value(0, o.ValueSize), false); err != nil {
 		return c, err
 	}
-	return c, nil
-}
-
-// coldStartWorkerFirst is coldStart with a first request that only the
-// Worker serves (a 404), so that starting the Worker (for dokv, the Go
-// instance) is timed apart from the first Durable Object call.
-func coldStartWorkerFirst(ctx context.Context, bin string, v *variant, o options) (cold, error) {
-	var c cold
-	s, err := startServer(bin, v, o.StoreParent, o.Verbose)
-	if err != nil {
-		return c, err
-	}
-	defer s.stop()
-	if c.Listen, err = s.waitListening(30 * time.Second); err != nil {
-		return c, err
-	}
-	cl, err := newClient(s.url)
-	if err != nil {
-		return c, err
-	}
-	defer cl.close()
-	if err := cl.notFound(ctx, "/no-such-route"); err != nil {
-		return c, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
-	}
-	c.FirstWorker = time.Since(s.started)
-	if err := cl.put(ctx, singlePath(0), value(0, o.ValueSize)); err != nil {
-		return c, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
-	}
-	c.FirstOK = time.Since(s.started)
 	return c, nil
 }
 

@@ -149,6 +149,10 @@ func value(k, size int) []byte {
 
 func singlePath(k int) string { return "/single/k-" + strconv.Itoa(k) }
 
+// perKeyPath is the path of key k on /perkey, where each key has a Durable
+// Object of its own.
+func perKeyPath(k int) string { return "/perkey/k-" + strconv.Itoa(k) }
+
 // latency summarises the latencies of a sequential phase.
 type latency struct {
 	P50, P99, Mean time.Duration

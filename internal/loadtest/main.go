@@ -326,10 +326,38 @@ func runRound(ctx context.Context, bin string, v *variant, o options, fails *fai
 			return rr, err
 		}
 	}
-	if rr.ConcPut, err = concurrent(ctx, o.Conc, o.Clients, put, onErr("concurrent PUT")); err != nil {
+	// The concurrent phases also measure workerd's CPU per request.
+	conc := func(phase string, fn func(context.Context, int) error) (throughput float64, cpu time.Duration, err error) {
+		before, err := s.cpuTime()
+		if err != nil {
+			return 0, 0, err
+		}
+		if throughput, err = concurrent(ctx, o.Conc, o.Clients, fn, onErr(phase)); err != nil {
+			return 0, 0, err
+		}
+		after, err := s.cpuTime()
+		return throughput, (after - before) / time.Duration(o.Conc), err
+	}
+	if rr.ConcPut, rr.CPUPut, err = conc("concurrent PUT", put); err != nil {
 		return rr, err
 	}
-	if rr.ConcGet, err = concurrent(ctx, o.Conc, o.Clients, get, onErr("concurrent GET")); err != nil {
+	if rr.ConcGet, rr.CPUGet, err = conc("concurrent GET", get); err != nil {
+		return rr, err
+	}
+	// The same on /perkey: every key its own Durable Object. The PUTs
+	// create the objects (one per key), the GETs read them back.
+	perKeyPut := func(ctx context.Context, i int) error {
+		k := i % o.Keys
+		return c.put(ctx, perKeyPath(k), value(k, o.ValueSize))
+	}
+	perKeyGet := func(ctx context.Context, i int) error {
+		k := i % o.Keys
+		return c.get(ctx, perKeyPath(k), value(k, o.ValueSize), false)
+	}
+	if rr.ConcPutPerKey, rr.CPUPutPerKey, err = conc("concurrent PUT /perkey", perKeyPut); err != nil {
+		return rr, err
+	}
+	if rr.ConcGetPerKey, rr.CPUGetPerKey, err = conc("concurrent GET /perkey", perKeyGet); err != nil {
 		return rr, err
 	}
 	rr.RSS = s.rssBytes()

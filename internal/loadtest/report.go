@@ -23,6 +23,12 @@ import (
 type round struct {
 	SeqPut, SeqGet   latency
 	ConcPut, ConcGet float64 // requests per second
+	// CPUPut and CPUGet are workerd's CPU time (user + system) per request
+	// of the concurrent phases.
+	CPUPut, CPUGet time.Duration
+	// The same on /perkey (an object per key).
+	ConcPutPerKey, ConcGetPerKey float64
+	CPUPutPerKey, CPUGetPerKey   time.Duration
 	RSS              int64   // workerd's RSS after the phases
 	Failed           int     // failed requests (status or bytes wrong, or no answer)
 	WorkerOnly       latency // -diagnose: sequential requests that reach no object
@@ -73,7 +79,8 @@ func newResults(o options) *results {
 // Targets.
 const (
 	maxLatencyRatio = 1.3       // sequential PUT and GET p50, dokv/baseline
-	minThroughput   = 0.7       // PUT and GET throughput, dokv/baseline
+	minThroughput   = 0.75      // PUT and GET throughput, dokv/baseline
+	maxCPURatio     = 1.3       // workerd CPU per request, dokv/baseline
 	maxWasmGzip     = 2_000_000 // bytes: 2 MB
 	maxWasmMemory   = 32 << 20  // bytes after the mixed workload: 32 MiB
 	maxColdRatio    = 2.0       // cold start, dokv/baseline
@@ -110,11 +117,24 @@ func (r *results) rows() []row {
 		d, b := medianF(dk, pick), medianF(bl, pick)
 		rw := row{metric: name, dokv: fmt.Sprintf("%.0f req/s", d), baseline: fmt.Sprintf("%.0f req/s", b), ratio: ratio(d, b)}
 		ok := rw.ratio >= minThroughput
-		rw.target, rw.met = fmt.Sprintf("≥ %.1f× baseline", minThroughput), &ok
+		rw.target, rw.met = fmt.Sprintf("≥ %.2f× baseline", minThroughput), &ok
 		rows = append(rows, rw)
 	}
 	tput(fmt.Sprintf("PUT throughput, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcPut })
 	tput(fmt.Sprintf("GET throughput, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcGet })
+	tput(fmt.Sprintf("PUT throughput /perkey, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcPutPerKey })
+	tput(fmt.Sprintf("GET throughput /perkey, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcGetPerKey })
+	cpu := func(name string, pick func(round) time.Duration) {
+		d, b := medianDur(dk, pick), medianDur(bl, pick)
+		rw := row{metric: name, dokv: us(d), baseline: us(b), ratio: ratio(d.Seconds(), b.Seconds())}
+		ok := rw.ratio <= maxCPURatio
+		rw.target, rw.met = fmt.Sprintf("≤ %.1f× baseline", maxCPURatio), &ok
+		rows = append(rows, rw)
+	}
+	cpu(fmt.Sprintf("workerd CPU per PUT, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUPut })
+	cpu(fmt.Sprintf("workerd CPU per GET, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGet })
+	cpu(fmt.Sprintf("workerd CPU per PUT /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUPutPerKey })
+	cpu(fmt.Sprintf("workerd CPU per GET /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGetPerKey })
 	{
 		pick := func(c cold) time.Duration { return c.FirstOK }
 		d, b := medianCold(r.Cold["dokv"], pick), medianCold(r.Cold["baseline"], pick)
@@ -217,12 +237,15 @@ func (r *results) write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Per round")
-	fmt.Fprintln(w, "| variant | round | PUT p50 | PUT p99 | GET p50 | GET p99 | PUT req/s | GET req/s | RSS | failed |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| variant | round | PUT p50 | PUT p99 | GET p50 | GET p99 | PUT req/s | GET req/s | CPU/PUT | CPU/GET | "+
+		"/perkey PUT req/s | /perkey GET req/s | CPU/PUT /perkey | CPU/GET /perkey | RSS | failed |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, name := range r.variantNames() {
 		for i, x := range r.Rounds[name] {
-			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.0f | %.0f | %s | %d |\n", name, i+1,
-				ms(x.SeqPut.P50), ms(x.SeqPut.P99), ms(x.SeqGet.P50), ms(x.SeqGet.P99), x.ConcPut, x.ConcGet, mib(x.RSS), x.Failed)
+			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %.0f | %.0f | %s | %s | %s | %d |\n", name, i+1,
+				ms(x.SeqPut.P50), ms(x.SeqPut.P99), ms(x.SeqGet.P50), ms(x.SeqGet.P99), x.ConcPut, x.ConcGet,
+				us(x.CPUPut), us(x.CPUGet), x.ConcPutPerKey, x.ConcGetPerKey, us(x.CPUPutPerKey), us(x.CPUGetPerKey),
+				mib(x.RSS), x.Failed)
 		}
 	}
 	fmt.Fprintln(w)
@@ -479,6 +502,8 @@ func ratio(a, b float64) float64 {
 	}
 	return a / b
 }
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 

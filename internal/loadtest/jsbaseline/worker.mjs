@@ -1,14 +1,17 @@
 // Pure-JS baseline for dokv's load test (internal/loadtest): a JS Worker and
 // one JS Durable Object doing the storage work that dokv's Go Worker and Go
-// Durable Object do for the example app's /single/{key} routes, with no Go.
+// Durable Objects do for the example app's /single/{key} and /perkey/{key}
+// routes, with no Go. For ROUTE in single, perkey:
 //
-//   PUT    /single/{key}   store the body as the value: 204
-//   GET    /single/{key}   200 with exactly the stored bytes, 404 if missing
-//   DELETE /single/{key}   remove the key: 204, also when it was missing
+//   PUT    /ROUTE/{key}   store the body as the value: 204
+//   GET    /ROUTE/{key}   200 with exactly the stored bytes, 404 if missing
+//   DELETE /ROUTE/{key}   remove the key: 204, also when it was missing
 //
 // Fairness, route by route against dokv (examples/worker/app over
-// SingleObject("single") with prefix "worker:single:"):
-// - every key lives in one object, found with idFromName on every request;
+// SingleObject("single") with prefix "worker:single:", and PerKey() with
+// prefix "worker:perkey:"):
+// - every key lives in one object (/single) or in an object named by its
+//   stored key (/perkey), found with idFromName on every request;
 // - the key is percent-decoded and checked (1 to 2048 bytes; body and key
 //   within 2 MiB), and stored under the same stored key as dokv's;
 // - one RPC call per request (methods put/get/delete on the object);
@@ -24,8 +27,12 @@ import { DurableObject } from "cloudflare:workers";
 
 // dokv stores the key under its store's encoded prefix ("14:" + prefix);
 // the baseline stores the same bytes.
-const PREFIX = "14:worker:single:";
-const OBJECT_NAME = "single";
+// /single keeps every key in one object; /perkey gives each key an object
+// of its own, named by its stored key.
+const ROUTES = [
+  { path: "/single/", prefix: "14:worker:single:", object: () => "single" },
+  { path: "/perkey/", prefix: "14:worker:perkey:", object: (stored) => stored },
+];
 const MAX_KEY_BYTES = 2048;
 const MAX_ENTRY_BYTES = 2 << 20;
 const encoder = new TextEncoder();
@@ -102,23 +109,24 @@ function error(status, message, headers = {}) {
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    if (!url.pathname.startsWith("/single/")) return error(404, "no route for " + url.pathname);
+    const route = ROUTES.find((r) => url.pathname.startsWith(r.path));
+    if (!route) return error(404, "no route for " + url.pathname);
     let key;
     try {
-      key = decodeURIComponent(url.pathname.slice("/single/".length));
+      key = decodeURIComponent(url.pathname.slice(route.path.length));
     } catch {
       return error(400, "invalid key: not valid UTF-8");
     }
     if (key === "") return error(501, "the baseline does not list keys");
     const keyBytes = encoder.encode(key).length;
     if (keyBytes > MAX_KEY_BYTES) return error(400, "invalid key: too long");
-    const stored = PREFIX + key;
+    const stored = route.prefix + key;
     const ns = env.BASELINE;
-    const stub = ns.get(ns.idFromName(OBJECT_NAME));
+    const stub = ns.get(ns.idFromName(route.object(stored)));
     switch (request.method) {
       case "PUT": {
         const value = new Uint8Array(await request.arrayBuffer());
-        if (PREFIX.length + keyBytes + value.length > MAX_ENTRY_BYTES) return error(413, "value too large");
+        if (route.prefix.length + keyBytes + value.length > MAX_ENTRY_BYTES) return error(413, "value too large");
         await stub.put(stored, value);
         return new Response(null, { status: 204 });
       }

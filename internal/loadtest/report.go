@@ -29,9 +29,9 @@ type round struct {
 	// The same on /perkey (an object per key).
 	ConcPutPerKey, ConcGetPerKey float64
 	CPUPutPerKey, CPUGetPerKey   time.Duration
-	RSS              int64   // workerd's RSS after the phases
-	Failed           int     // failed requests (status or bytes wrong, or no answer)
-	WorkerOnly       latency // -diagnose: sequential requests that reach no object
+	RSS                          int64   // workerd's RSS after the phases
+	Failed                       int     // failed requests (status or bytes wrong, or no answer)
+	WorkerOnly                   latency // -diagnose: sequential requests that reach no object
 }
 
 // cold is one cold start.

@@ -4,7 +4,6 @@ package dokv
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 )
 
@@ -20,8 +19,9 @@ func WorkersNamespace(binding string) (Namespace, error) {
 // Serve serves the Worker's fetch events with handler and the DokvObject
 // Durable Objects from one Go instance per isolate. It needs GOOS=js
 // GOARCH=wasm; built for any other platform it reports that and exits with
-// status 2.
-func Serve(handler http.Handler) {
+// status 2. To run a Handler locally, serve dokvhttp.FromHandler(handler)
+// with net/http over NewMemoryNamespace.
+func Serve(handler Handler) {
 	_ = handler
 	fmt.Fprintln(os.Stderr, "dokv.Serve needs a Worker built with GOOS=js GOARCH=wasm; for local runs use NewMemoryNamespace and net/http")
 	os.Exit(2)

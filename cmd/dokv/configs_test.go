@@ -8,13 +8,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // exampleConfig is the example Worker's configuration; its wrangler.toml and
 // workerd.capnp are what the templates write for it, kept in the repository
 // so that users can read and deploy them.
-var exampleConfig = workers.Config{
+var exampleConfig = workerfiles.Config{
 	Name:      "dokv-example",
 	FilesDir:  "build/",
 	Bindings:  []string{"DOKV"},
@@ -25,15 +25,15 @@ var exampleConfig = workers.Config{
 func TestExampleConfigsMatchTemplates(t *testing.T) {
 	dir := filepath.Join("..", "..", "examples", "worker")
 	if os.Getenv("DOKV_UPDATE_CONFIGS") == "1" {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(workers.WranglerConfig(exampleConfig)), 0o644))
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "workerd.capnp"), []byte(workers.WorkerdConfig(exampleConfig)), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(workerfiles.WranglerConfig(exampleConfig)), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "workerd.capnp"), []byte(workerfiles.WorkerdConfig(exampleConfig)), 0o644))
 	}
 	wrangler, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
 	require.NoError(t, err)
-	assert.Equal(t, workers.WranglerConfig(exampleConfig), string(wrangler), "regenerate with DOKV_UPDATE_CONFIGS=1 go test ./cmd/dokv")
+	assert.Equal(t, workerfiles.WranglerConfig(exampleConfig), string(wrangler), "regenerate with DOKV_UPDATE_CONFIGS=1 go test ./cmd/dokv")
 	capnp, err := os.ReadFile(filepath.Join(dir, "workerd.capnp"))
 	require.NoError(t, err)
-	assert.Equal(t, workers.WorkerdConfig(exampleConfig), string(capnp), "regenerate with DOKV_UPDATE_CONFIGS=1 go test ./cmd/dokv")
+	assert.Equal(t, workerfiles.WorkerdConfig(exampleConfig), string(capnp), "regenerate with DOKV_UPDATE_CONFIGS=1 go test ./cmd/dokv")
 }
 
 func TestRun_InitWritesGlueAndConfigs(t *testing.T) {
@@ -45,7 +45,7 @@ func TestRun_InitWritesGlueAndConfigs(t *testing.T) {
 	}
 	entry, err := os.ReadFile(filepath.Join(dir, "entry.mjs"))
 	require.NoError(t, err)
-	assert.Equal(t, workers.EntryModule, entry)
+	assert.Equal(t, workerfiles.EntryModule, entry)
 	wrangler, err := os.ReadFile(filepath.Join(dir, "wrangler.toml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(wrangler), `new_sqlite_classes = ["DokvObject"]`)

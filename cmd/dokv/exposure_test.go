@@ -14,9 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/examples/worker/app"
 	"github.com/dokv/dokv/internal/protocol"
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // The test-only Workers (the e2e bridge, which forwards raw requests to any
@@ -42,7 +43,7 @@ func TestTestOnlyWorkersAreNotShipped(t *testing.T) {
 
 	dir := t.TempDir()
 	require.NoError(t, run([]string{"init", "-dir", dir}))
-	entry := string(workers.EntryModule)
+	entry := string(workerfiles.EntryModule)
 	exports := regexp.MustCompile(`(?m)^export .*$`).FindAllString(entry, -1)
 	assert.Equal(t, []string{"export default {", "export class DokvObject extends DurableObject {"}, exports,
 		"the entry module exports the Worker's fetch and the object class, nothing else")
@@ -63,7 +64,7 @@ func TestExampleExposesNoRawObjectAccess(t *testing.T) {
 	for _, path := range paths {
 		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch} {
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(write)))
+			dokvhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(write)))
 			assert.GreaterOrEqual(t, rec.Code, 400, "%s %s answered %d", method, path, rec.Code)
 		}
 	}

@@ -27,7 +27,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 func main() {
@@ -60,7 +60,7 @@ func run(args []string) error {
 	if len(bindings) == 0 {
 		bindings = listFlag{"DOKV"}
 	}
-	c := workers.Config{Name: *name, Bindings: bindings, UniqueKey: *name, Vars: map[string]string{}}
+	c := workerfiles.Config{Name: *name, Bindings: bindings, UniqueKey: *name, Vars: map[string]string{}}
 	for _, v := range vars {
 		k, val, ok := strings.Cut(v, "=")
 		if !ok || k == "" {
@@ -99,18 +99,18 @@ func run(args []string) error {
 
 // writeGlue writes the entry module and Go's wasm_exec.js, and with configs
 // also wrangler.toml and workerd.capnp.
-func writeGlue(dir string, c workers.Config, configs bool) error {
-	wasmExec, err := workers.WasmExec()
+func writeGlue(dir string, c workerfiles.Config, configs bool) error {
+	wasmExec, err := workerfiles.WasmExec()
 	if err != nil {
 		return err
 	}
 	files := map[string][]byte{
-		"entry.mjs":    workers.EntryModule,
+		"entry.mjs":    workerfiles.EntryModule,
 		"wasm_exec.js": wasmExec,
 	}
 	if configs {
-		files["wrangler.toml"] = []byte(workers.WranglerConfig(c))
-		files["workerd.capnp"] = []byte(workers.WorkerdConfig(c))
+		files["wrangler.toml"] = []byte(workerfiles.WranglerConfig(c))
+		files["workerd.capnp"] = []byte(workerfiles.WorkerdConfig(c))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/examples/worker/app"
 )
 
@@ -25,5 +26,5 @@ func runLocally(reason error) {
 		addr = "127.0.0.1:8787"
 	}
 	log.Printf("listening on http://%s", addr)
-	log.Fatal(http.ListenAndServe(addr, h))
+	log.Fatal(http.ListenAndServe(addr, dokvhttp.FromHandler(h)))
 }

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/internal/workerdtest"
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // bridgeNamespace is a dokv.Namespace on the test's host whose stubs reach
@@ -95,7 +95,7 @@ func startBridge(t *testing.T) *workerdtest.Worker {
 	t.Helper()
 	bin := workerdtest.Require(t)
 	bridgeOnce.Do(func() {
-		bridge, bridgeErr = workerdtest.Build(bin, "./internal/e2e/bridge", workers.Config{
+		bridge, bridgeErr = workerdtest.Build(bin, "./internal/e2e/bridge", workerfiles.Config{
 			Name: "dokv-bridge", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-bridge",
 		})
 		if bridgeErr == nil {

@@ -24,7 +24,7 @@ import (
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/internal/workerdtest"
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // exampleGreeting is the GREETING variable the example Worker gets.
@@ -44,7 +44,7 @@ func startExample(t *testing.T) *exampleWorker {
 }
 
 // exampleConfig is the example Worker's configuration in these tests.
-var exampleConfig = workers.Config{
+var exampleConfig = workerfiles.Config{
 	Name:      "dokv-example",
 	Bindings:  []string{"DOKV"},
 	UniqueKey: "dokv-example",
@@ -733,7 +733,7 @@ export default {
 // Worker that has not started yet.
 func addExampleMemoryProbe(t *testing.T, w *exampleWorker) {
 	t.Helper()
-	config := workers.WorkerdConfig(exampleConfig)
+	config := workerfiles.WorkerdConfig(exampleConfig)
 	const modules = "modules = [\n"
 	require.Contains(t, config, modules, "the workerd config changed shape; update addExampleMemoryProbe")
 	config = strings.Replace(config, modules,

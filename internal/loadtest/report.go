@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv/internal/workerdtest"
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // round is one variant's latency and throughput phases on fresh storage.
@@ -408,7 +408,7 @@ func describeMachine(bin string) []string {
 		lines = append(lines, "toolchain: "+strings.TrimSpace(string(out)))
 	}
 	lines = append(lines, "workerd: "+workerdVersion(bin))
-	sum := sha256.Sum256(workers.EntryModule)
+	sum := sha256.Sum256(workerfiles.EntryModule)
 	code := fmt.Sprintf("dokv entry module sha256 %x", sum[:6])
 	if root, err := workerdtest.RepoRoot(); err == nil {
 		if out, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output(); err == nil {

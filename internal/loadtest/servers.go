@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv/internal/workerdtest"
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // The pure-JS baseline (its Worker module and its workerd config template),
@@ -46,7 +46,7 @@ type variant struct {
 // with workerdtest.Build: the wasm, dokv's entry module, Go's wasm_exec.js
 // and dokv's workerd config.
 func buildDokv(bin string) (*variant, error) {
-	w, err := workerdtest.Build(bin, "./internal/loadtest/worker", workers.Config{
+	w, err := workerdtest.Build(bin, "./internal/loadtest/worker", workerfiles.Config{
 		Name:      "dokv-loadtest",
 		Bindings:  []string{"DOKV"},
 		UniqueKey: "dokv-loadtest",
@@ -97,7 +97,7 @@ func capnpConfig(text string) ([]byte, error) {
 		return nil, err
 	}
 	var out bytes.Buffer
-	if err := tmpl.Execute(&out, struct{ CompatibilityDate string }{workers.CompatibilityDate}); err != nil {
+	if err := tmpl.Execute(&out, struct{ CompatibilityDate string }{workerfiles.CompatibilityDate}); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // Worker is a built Worker and, once started, its workerd process.
@@ -107,7 +107,7 @@ func Require(tb testing.TB) string {
 // the repository root) for GOOS=js GOARCH=wasm and writes it, the entry
 // module, Go's wasm_exec.js and a workerd config for c into a new temporary
 // directory.
-func Build(bin, pkg string, c workers.Config) (*Worker, error) {
+func Build(bin, pkg string, c workerfiles.Config) (*Worker, error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, err
@@ -123,14 +123,14 @@ func Build(bin, pkg string, c workers.Config) (*Worker, error) {
 	if out, err := build.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building %s for js/wasm: %v\n%s", pkg, err, out)
 	}
-	wasmExec, err := workers.WasmExec()
+	wasmExec, err := workerfiles.WasmExec()
 	if err != nil {
 		return nil, err
 	}
 	files := map[string][]byte{
-		"entry.mjs":     workers.EntryModule,
+		"entry.mjs":     workerfiles.EntryModule,
 		"wasm_exec.js":  wasmExec,
-		"workerd.capnp": []byte(workers.WorkerdConfig(c)),
+		"workerd.capnp": []byte(workerfiles.WorkerdConfig(c)),
 		"store/.keep":   nil,
 	}
 	for name, data := range files {

@@ -3,26 +3,30 @@
 package workers
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"strings"
 	"sync"
 	"syscall/js"
 )
 
+// Request is one fetch request the entry module handed to Go.
+type Request struct {
+	ID     int32 // the entry module's handle of the request
+	Method string
+	URL    string
+	Body   []byte
+}
+
 var (
 	served  sync.Once
-	handler http.Handler
+	handler func(ctx context.Context, r *Request)
 )
 
 // Serve installs h as the Worker's fetch handler and blocks forever, keeping
 // the Go instance alive for the isolate's later requests and Durable Object
-// calls. It must be called from main, once.
-func Serve(h http.Handler) {
+// calls. It must be called from main, once. h runs on a goroutine of its
+// own for each request, with a context that ends when the client goes away
+// or h returns; h must answer with Respond.
+func Serve(h func(ctx context.Context, r *Request)) {
 	served.Do(func() {
 		handler = h
 		api := js.Global().Get("Object").New()
@@ -35,50 +39,52 @@ func Serve(h http.Handler) {
 	select {}
 }
 
-// dokvFetch(id, headLen, bodyLen) starts serving a request whose head
-// ("METHOD\nURL\nname:value\n...") and body JS wrote to input. It only
-// hands the request to a handler goroutine, which runs when JS resumes Go
-// right after: an exported function must not block, and entering Go this
-// way costs far less than a syscall/js callback.
+// dokvFetch(id, methodLen, urlLen, bodyLen) starts serving a request whose
+// method, URL and body JS wrote, in that order, to the buffer dokvInput
+// returned. It only hands the request to a handler goroutine, which runs
+// when JS resumes Go right after: an exported function must not block, and
+// entering Go this way costs far less than a syscall/js callback. It
+// returns 0, or -1 when the lengths do not match what JS staged (the
+// request is then answered 500 by JS).
 //
 //go:wasmexport dokvFetch
-func dokvFetch(id, headLen, bodyLen int32) {
-	if int(headLen)+int(bodyLen) > len(input) || headLen < 0 || bodyLen < 0 {
-		respondError(id, http.StatusInternalServerError, "dokv: request buffer mismatch")
-		return
+func dokvFetch(id, methodLen, urlLen, bodyLen int32) int32 {
+	m, u, b := int(methodLen), int(urlLen), int(bodyLen)
+	if m < 0 || u < 0 || b < 0 || m+u+b != len(input) {
+		return -1
 	}
-	msg := bytes.Clone(input[:headLen+bodyLen])
-	dispatch(job{id: id, head: string(msg[:headLen]), body: msg[headLen:]})
-}
-
-// job is one request to serve.
-type job struct {
-	id   int32
-	head string
-	body []byte
+	in := input
+	r := &Request{ID: id, Method: string(in[:m]), URL: string(in[m : m+u])}
+	if b > 0 {
+		r.Body = make([]byte, b)
+		copy(r.Body, in[m+u:])
+	}
+	releaseInput()
+	dispatch(r)
+	return 0
 }
 
 // Requests are served by a pool of long-lived goroutines, whose stacks have
 // already grown to what a handler needs: a new goroutine per request would
 // grow and copy its stack on every request.
 var (
-	jobs    = make(chan job)
+	jobs    = make(chan *Request)
 	idleMu  sync.Mutex
 	idle    int // workers waiting on jobs
 	maxIdle = 64
 )
 
-func dispatch(j job) {
+func dispatch(r *Request) {
 	select {
-	case jobs <- j: // an idle worker takes it
+	case jobs <- r: // an idle worker takes it
 	default:
-		go worker(j)
+		go worker(r)
 	}
 }
 
-func worker(j job) {
+func worker(r *Request) {
 	for {
-		serve(j.id, j.head, j.body)
+		serve(r)
 		idleMu.Lock()
 		if idle >= maxIdle {
 			idleMu.Unlock()
@@ -86,7 +92,7 @@ func worker(j job) {
 		}
 		idle++
 		idleMu.Unlock()
-		j = <-jobs
+		r = <-jobs
 		idleMu.Lock()
 		idle--
 		idleMu.Unlock()
@@ -112,104 +118,44 @@ func onAbort(_ js.Value, args []js.Value) any {
 	return nil
 }
 
-func serve(id int32, head string, body []byte) {
-	ctx, cancel := context.WithCancel(withRequestID(context.Background(), id))
+func serve(r *Request) {
+	ctx, cancel := context.WithCancel(withRequestID(context.Background(), r.ID))
 	cancelsMu.Lock()
-	cancels[id] = cancel
+	cancels[r.ID] = cancel
 	cancelsMu.Unlock()
 	defer func() {
 		cancelsMu.Lock()
-		delete(cancels, id)
+		delete(cancels, r.ID)
 		cancelsMu.Unlock()
 		cancel()
 	}()
-	w := &responseWriter{header: http.Header{}}
-	defer func() {
-		if p := recover(); p != nil {
-			fmt.Fprintf(os.Stderr, "dokv: handler panic: %v\n", p)
-			respondError(id, http.StatusInternalServerError, "internal server error")
-		}
-	}()
-	req, err := parseRequest(ctx, head, body)
-	if err != nil {
-		respondError(id, http.StatusBadRequest, err.Error())
-		return
-	}
-	handler.ServeHTTP(w, req)
-	w.finish(id)
+	handler(ctx, r)
 }
 
-func parseRequest(ctx context.Context, head string, body []byte) (*http.Request, error) {
-	method, rest, _ := strings.Cut(head, "\n")
-	url, rest, _ := strings.Cut(rest, "\n")
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	for line := range strings.SplitSeq(rest, "\n") {
-		if name, value, ok := strings.Cut(line, ":"); ok {
-			req.Header.Add(name, value)
-		}
-	}
-	req.RequestURI = req.URL.RequestURI()
-	req.ContentLength = int64(len(body))
-	if len(body) == 0 {
-		req.Body = http.NoBody
-	}
-	if ip := req.Header.Get("Cf-Connecting-Ip"); ip != "" {
-		req.RemoteAddr = ip
-	}
-	return req, nil
+// Respond answers request id with status, head ("name:value\n" lines) and
+// body. JS copies what it needs before Respond returns.
+func Respond(id int32, status int, head string, body []byte) {
+	hp, hl := strPtr(head)
+	bp, bl := bytesPtr(body)
+	respond(id, int32(status), hp, hl, bp, bl)
 }
 
-// responseWriter buffers a response and hands it to JS when the handler
-// returns.
-type responseWriter struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (w *responseWriter) Header() http.Header { return w.header }
-
-func (w *responseWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
+// Header returns the value of the header lowerName of request id, read from
+// the runtime, and whether the request has it.
+func Header(id int32, lowerName string) (string, bool) {
+	np, nl := strPtr(lowerName)
+	n := requestHeader(id, np, nl)
+	if n < 0 {
+		return "", false
 	}
+	return string(takeBytes(int(n))), true
 }
 
-func (w *responseWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(http.StatusOK)
-	return w.body.Write(p)
-}
-
-var _ io.Writer = (*responseWriter)(nil)
-
-func (w *responseWriter) finish(id int32) {
-	w.WriteHeader(http.StatusOK)
-	if w.status < 200 || w.status > 599 {
-		w.status = http.StatusInternalServerError
+// Headers returns every header of request id as "name:value\n" lines.
+func Headers(id int32) string {
+	n := requestHeaders(id)
+	if n < 0 {
+		return ""
 	}
-	var head strings.Builder
-	for name, values := range w.header {
-		for _, v := range values {
-			head.WriteString(name)
-			head.WriteByte(':')
-			head.WriteString(newlines.Replace(v))
-			head.WriteByte('\n')
-		}
-	}
-	h := head.String()
-	hp, hl := strPtr(h)
-	bp, bl := bytesPtr(w.body.Bytes())
-	respond(id, int32(w.status), hp, hl, bp, bl)
-}
-
-// newlines would end a header line early; net/http forbids them in values.
-var newlines = strings.NewReplacer("\n", " ", "\r", " ")
-
-func respondError(id int32, status int, msg string) {
-	w := &responseWriter{header: http.Header{"Content-Type": {"text/plain; charset=utf-8"}}, status: status}
-	w.body.WriteString(msg)
-	w.finish(id)
+	return string(takeBytes(int(n)))
 }

@@ -9,7 +9,13 @@ import "unsafe"
 // hand back are staged and copied with take.
 
 //go:wasmimport dokv take
-func take(dst unsafe.Pointer)
+func take(dst unsafe.Pointer, n int32) int32
+
+//go:wasmimport dokv requestHeader
+func requestHeader(id int32, name unsafe.Pointer, nameLen int32) int32
+
+//go:wasmimport dokv requestHeaders
+func requestHeaders(id int32) int32
 
 //go:wasmimport dokv respond
 func respond(id int32, status int32, head unsafe.Pointer, headLen int32, body unsafe.Pointer, bodyLen int32)
@@ -50,9 +56,25 @@ func bytesPtr(b []byte) (unsafe.Pointer, int32) {
 	return unsafe.Pointer(unsafe.SliceData(b)), int32(len(b))
 }
 
-// takeBytes copies n staged bytes out of JS.
+// takeBytes copies n staged bytes out of JS. JS checks that n is the
+// length it staged, so that no interleaving can hand one call's bytes to
+// another; a mismatch is a bug in the glue, reported as an error reply or
+// a 500 by the caller, never copied.
 func takeBytes(n int) []byte {
 	b := make([]byte, n)
-	take(unsafe.Pointer(unsafe.SliceData(b)))
+	if take(unsafe.Pointer(unsafe.SliceData(b)), int32(n)) != 0 {
+		panic(errStaging)
+	}
 	return b
+}
+
+// errStaging is the panic of a takeBytes whose length does not match what
+// JS staged. Every entry into Go recovers it: the request or call fails, and
+// the instance lives on.
+var errStaging = stagingError{}
+
+type stagingError struct{}
+
+func (stagingError) Error() string {
+	return "dokv: staged bytes do not match the length taken (glue bug)"
 }

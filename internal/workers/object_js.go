@@ -5,6 +5,7 @@ package workers
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"unicode/utf8"
 
@@ -43,23 +44,41 @@ func dokvDropObject(h int32) {
 // transaction must roll back.
 //
 //go:wasmexport dokvObjectCall
-func dokvObjectCall(h int32, _ int32, n int32) int32 {
+func dokvObjectCall(h int32, _ int32, n int32) (result int32) {
 	// No collect here: an exported function must not block, and a forced
 	// collection waits for the runtime's background workers.
+	defer releaseInput()
+	defer func() {
+		// Handle never panics; the glue's own staging check may (see
+		// takeBytes), and a panic must not unwind into JS.
+		if p := recover(); p != nil {
+			result = failCall(fmt.Sprint("dokv: ", p))
+		}
+	}()
 	o, ok := objects[h]
-	if !ok || int(n) > len(input) {
-		r := protocol.ErrorReply(protocol.StatusInternal, "dokv: unknown object handle")
-		output = protocol.AppendReply(output[:0], protocol.OpGet, &r)
-		return -int32(len(output)) - 1
+	switch {
+	case !ok:
+		return failCall("dokv: unknown object handle")
+	case int(n) != len(input):
+		return failCall("dokv: request length does not match the bytes staged")
 	}
-	// Handle never panics, and it copies what it keeps from the request.
-	output = o.Handle(input[:n])
+	// Handle copies what it keeps from the request, and returns a new
+	// reply: output holds one reply at a time, never a peak.
+	output = o.Handle(input)
 	if len(output) < 2 || protocol.Status(output[1]) != protocol.StatusOK {
 		// A failed request applied nothing it may keep: roll back whatever
 		// it wrote before it failed.
 		return -int32(len(output)) - 1
 	}
 	return int32(len(output))
+}
+
+// failCall leaves an internal-error reply in output and returns the value
+// that makes the entry module roll back.
+func failCall(msg string) int32 {
+	r := protocol.ErrorReply(protocol.StatusInternal, msg)
+	output = protocol.AppendReply(output[:0], protocol.OpGet, &r)
+	return -int32(len(output)) - 1
 }
 
 // sqlEngine is a storage.Engine over the object's SQLite database, through

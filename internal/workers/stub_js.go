@@ -4,6 +4,8 @@ package workers
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 )
 
@@ -36,6 +38,13 @@ var (
 // request that Serve is serving, the call is made in that request's JS
 // context, as workerd requires of I/O.
 func Call(ctx context.Context, binding, id string, request []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // never send a request for a caller that has gone
+	}
+	rid := requestID(ctx)
+	if rid == 0 {
+		return nil, ErrNoRequest
+	}
 	ch := make(chan result, 1)
 	callsMu.Lock()
 	nextToken++
@@ -46,7 +55,7 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 	bp, bl := strPtr(binding)
 	ip, il := strPtr(id)
 	rp, rl := bytesPtr(request)
-	stubCall(token, requestID(ctx), bp, bl, ip, il, rp, rl)
+	stubCall(token, rid, bp, bl, ip, il, rp, rl)
 	select {
 	case r := <-ch:
 		return r.reply, r.err
@@ -63,26 +72,42 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 //
 //go:wasmexport dokvSettle
 func dokvSettle(token, bits, n int32) {
+	defer func() {
+		if p := recover(); p != nil { // the staging check failed: fail the call
+			deliver(token, result{err: &CallError{Message: fmt.Sprint("dokv: ", p)}})
+		}
+	}()
 	data := takeBytes(int(n))
-	callsMu.Lock()
-	ch, ok := calls[token]
-	delete(calls, token)
-	callsMu.Unlock()
-	if !ok {
-		return // the caller gave up
-	}
 	if bits&1 != 0 {
-		ch <- result{reply: data} // buffered: never blocks
+		deliver(token, result{reply: data})
 		return
 	}
-	ch <- result{err: &CallError{
+	deliver(token, result{err: &CallError{
 		Message:    string(data),
 		Retryable:  bits&2 != 0,
 		Overloaded: bits&4 != 0,
 		Remote:     bits&8 != 0,
 		Reset:      bits&16 != 0,
-	}}
+	}})
 }
+
+// deliver hands r to the caller waiting on token, if it still waits.
+func deliver(token int32, r result) {
+	callsMu.Lock()
+	ch, ok := calls[token]
+	delete(calls, token)
+	callsMu.Unlock()
+	if ok {
+		ch <- r // buffered: never blocks
+	}
+}
+
+// ErrNoRequest is the error of a call whose context does not descend from
+// a request that Serve is serving (context.Background(), say). The Workers
+// runtime ties every I/O to the request that made it, so such a call could
+// not be routed safely: it is refused before anything is sent.
+var ErrNoRequest = errors.New("dokv: a Durable Object call on Workers needs the context of the request being served " +
+	"(the handler's request context, or one derived from it)")
 
 // requestKey marks a context with the fetch request it serves.
 type requestKey struct{}

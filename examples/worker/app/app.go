@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 )
 
 // DefaultShards is the number of objects of the /sharded store and of the
@@ -52,9 +53,11 @@ type server struct {
 }
 
 // New returns the application's handler, with every store over ns (see the
-// package documentation for the routes). It fails with an error wrapping
-// dokv.ErrInvalidArgument if ns is nil or an option is invalid.
-func New(ns dokv.Namespace, opts ...Option) (http.Handler, error) {
+// package documentation for the routes). The byte routes are served on
+// dokv's lean handler form; the others by a net/http ServeMux through
+// dokvhttp. It fails with an error wrapping dokv.ErrInvalidArgument if ns
+// is nil or an option is invalid.
+func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	c := config{shards: DefaultShards}
 	for _, opt := range opts {
 		if opt != nil {
@@ -83,17 +86,6 @@ func New(ns dokv.Namespace, opts ...Option) (http.Handler, error) {
 	s := &server{greeting: c.greeting, jobs: jobs}
 
 	mux := http.NewServeMux()
-	for _, b := range []*byteStore{
-		{path: "/single/", store: single},
-		{path: "/perkey/", store: perKey},
-		{path: "/sharded/", store: sharded},
-	} {
-		route(mux, b.path+"{key...}", map[string]http.HandlerFunc{
-			http.MethodGet:    b.get,
-			http.MethodPut:    b.put,
-			http.MethodDelete: b.delete,
-		})
-	}
 	route(mux, "/jobs", map[string]http.HandlerFunc{
 		http.MethodGet:  s.listJobs,
 		http.MethodPost: s.createJob,
@@ -113,7 +105,14 @@ func New(ns dokv.Namespace, opts ...Option) (http.Handler, error) {
 		}
 		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
-	return recoverer(mux), nil
+	return &byteRoutes{
+		stores: []*byteStore{
+			{path: "/single/", store: single},
+			{path: "/perkey/", store: perKey},
+			{path: "/sharded/", store: sharded},
+		},
+		next: dokvhttp.Handler(recoverer(mux)),
+	}, nil
 }
 
 // route registers the handlers of pattern by method, and a fallback that

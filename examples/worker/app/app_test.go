@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 )
 
 // testServer serves the application over a fresh in-memory namespace.
@@ -32,7 +33,7 @@ func newTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
 	h, err := New(dokv.NewMemoryNamespace(), opts...)
 	require.NoError(t, err)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(dokvhttp.FromHandler(h))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, srv: srv}
 }
@@ -369,7 +370,7 @@ func TestCanceledRequestIs503(t *testing.T) {
 	cancel()
 	for _, target := range []string{"/single/k", "/jobs/some-id", "/jobs"} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil).WithContext(ctx))
+		dokvhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil).WithContext(ctx))
 		msg := requireError(t, rec.Result(), rec.Body.Bytes(), http.StatusServiceUnavailable)
 		assert.Contains(t, msg, "temporarily unavailable")
 	}

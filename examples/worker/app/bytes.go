@@ -1,10 +1,8 @@
 package app
 
 import (
-	"errors"
-	"io"
-	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/dokv/dokv"
 )
@@ -15,59 +13,68 @@ const (
 	maxKeyLimit     = 1000
 )
 
-// byteStore serves one store of opaque bytes under path ("/single/", ...).
+// byteMethods are the methods of the byte routes, for Allow.
+const byteMethods = "DELETE, GET, HEAD, PUT"
+
+// byteStore serves one store of opaque bytes under path ("/single/", ...)
+// on dokv's lean handler form: these are the routes a client calls most,
+// and they need neither net/http's request parsing nor its router.
 type byteStore struct {
 	path  string
 	store *dokv.Store[[]byte]
 }
 
-// get answers GET path{key}: the stored bytes, or the key listing when the
-// key is empty.
-func (b *byteStore) get(w http.ResponseWriter, r *http.Request) {
-	key := r.PathValue("key")
-	if key == "" {
-		b.list(w, r)
-		return
+// serve answers a request for path{key}, where key is the rest of the
+// percent-decoded path.
+func (b *byteStore) serve(w *dokv.ResponseWriter, r *dokv.Request, key string) {
+	switch r.Method {
+	case "GET", "HEAD":
+		if key == "" {
+			b.list(w, r)
+			return
+		}
+		b.get(w, r, key)
+	case "PUT":
+		b.put(w, r, key)
+	case "DELETE":
+		if err := b.store.Delete(r.Context(), key); err != nil {
+			writeFetchError(w, r, err)
+			return
+		}
+		w.WriteHeader(204)
+	default:
+		w.SetHeader("Allow", byteMethods)
+		writeFetchBody(w, errorStatusBody(405, "method not allowed; allowed: "+byteMethods))
 	}
+}
+
+// get answers GET path{key}: exactly the stored bytes.
+func (b *byteStore) get(w *dokv.ResponseWriter, r *dokv.Request, key string) {
 	value, err := b.store.Get(r.Context(), key)
 	if err != nil {
-		writeError(w, r, err)
+		writeFetchError(w, r, err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Length", strconv.Itoa(len(value)))
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(value) // fails for HEAD, which wants no body
+	w.SetHeader("Content-Type", "application/octet-stream")
+	w.SetHeader("Content-Length", strconv.Itoa(len(value)))
+	w.SetHeader("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(200)
+	if r.Method != "HEAD" {
+		_, _ = w.Write(value)
+	}
 }
 
 // put answers PUT path{key}: the body becomes the value.
-func (b *byteStore) put(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, dokv.MaxEntryBytes+1))
-	if err != nil {
-		var maxBytes *http.MaxBytesError
-		if errors.As(err, &maxBytes) {
-			writeError(w, r, tooLarge("request body exceeds %d bytes", dokv.MaxEntryBytes))
-		} else {
-			writeError(w, r, badRequest("reading the request body: %v", err))
-		}
+func (b *byteStore) put(w *dokv.ResponseWriter, r *dokv.Request, key string) {
+	if len(r.Body) > dokv.MaxEntryBytes {
+		writeFetchError(w, r, tooLarge("request body exceeds %d bytes", dokv.MaxEntryBytes))
 		return
 	}
-	if err := b.store.Set(r.Context(), r.PathValue("key"), body); err != nil {
-		writeError(w, r, err)
+	if err := b.store.Set(r.Context(), key, r.Body); err != nil {
+		writeFetchError(w, r, err)
 		return
 	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// delete answers DELETE path{key}.
-func (b *byteStore) delete(w http.ResponseWriter, r *http.Request) {
-	if err := b.store.Delete(r.Context(), r.PathValue("key")); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(204)
 }
 
 // keyList is the response of a key listing.
@@ -77,18 +84,17 @@ type keyList struct {
 }
 
 // list answers GET path?prefix=&after=&limit= with the keys in order.
-func (b *byteStore) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit, err := parseLimit(q.Get("limit"), defaultKeyLimit, maxKeyLimit)
+func (b *byteStore) list(w *dokv.ResponseWriter, r *dokv.Request) {
+	limit, err := parseLimit(r.Query("limit"), defaultKeyLimit, maxKeyLimit)
 	if err != nil {
-		writeError(w, r, err)
+		writeFetchError(w, r, err)
 		return
 	}
 	out := keyList{Keys: []string{}}
-	opts := dokv.ListOptions{Prefix: q.Get("prefix"), StartAfter: q.Get("after"), Limit: limit}
+	opts := dokv.ListOptions{Prefix: r.Query("prefix"), StartAfter: r.Query("after"), Limit: limit}
 	for e, err := range b.store.List(r.Context(), opts) {
 		if err != nil {
-			writeError(w, r, err)
+			writeFetchError(w, r, err)
 			return
 		}
 		out.Keys = append(out.Keys, e.Key)
@@ -96,7 +102,24 @@ func (b *byteStore) list(w http.ResponseWriter, r *http.Request) {
 	if len(out.Keys) == limit {
 		out.Next = out.Keys[len(out.Keys)-1]
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeFetchBody(w, jsonBody(200, out))
+}
+
+// byteRoutes dispatches the byte stores' paths, and hands every other
+// request to next.
+type byteRoutes struct {
+	stores []*byteStore
+	next   dokv.Handler
+}
+
+func (br *byteRoutes) ServeFetch(w *dokv.ResponseWriter, r *dokv.Request) {
+	for _, b := range br.stores {
+		if key, ok := strings.CutPrefix(r.Path, b.path); ok {
+			b.serve(w, r, key)
+			return
+		}
+	}
+	br.next.ServeFetch(w, r)
 }
 
 // parseLimit parses a limit query parameter: def when empty, otherwise an

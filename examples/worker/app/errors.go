@@ -69,44 +69,81 @@ func statusOf(err error) int {
 	}
 }
 
-// writeError writes err as a JSON error with its status. Client errors
-// carry the error's text (a dokv error's or the application's own); a 503
-// says only that the request ended, and a 500 is logged and reported with a
+// jsonResponse is a JSON response body and its status, written by either
+// handler form: net/http's (writeJSON) or dokv's lean one (writeFetchBody).
+type jsonResponse struct {
+	status int
+	data   []byte
+}
+
+// errorBody is err as a JSON error with its status. Client errors carry
+// the error's text (a dokv error's or the application's own); a 503 says
+// only that the request ended, and a 500 is logged and reported with a
 // generic message.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+func errorBody(method, path string, err error) jsonResponse {
 	status := statusOf(err)
 	msg := err.Error()
 	switch status {
 	case http.StatusServiceUnavailable:
 		msg = "temporarily unavailable: the request was canceled or the object is overloaded; retry later"
 	case http.StatusInternalServerError:
-		log.Printf("app: %s %s: %v", r.Method, r.URL.Path, err)
+		log.Printf("app: %s %s: %v", method, path, err)
 		msg = internalMessage
 	}
-	writeErrorStatus(w, status, msg)
+	return errorStatusBody(status, msg)
 }
 
-// writeErrorStatus writes {"error": msg} with the given status.
-func writeErrorStatus(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, struct {
+// errorStatusBody is {"error": msg} with the given status.
+func errorStatusBody(status int, msg string) jsonResponse {
+	return jsonBody(status, struct {
 		Error string `json:"error"`
 	}{msg})
 }
 
-// writeJSON writes v as JSON with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// jsonBody is v as JSON with the given status.
+func jsonBody(status int, v any) jsonResponse {
 	data, err := json.Marshal(v)
 	if err != nil {
 		log.Printf("app: encoding a response: %v", err)
 		status = http.StatusInternalServerError
 		data = []byte(`{"error":"` + internalMessage + `"}`)
 	}
-	data = append(data, '\n')
+	return jsonResponse{status: status, data: append(data, '\n')}
+}
+
+// writeError writes err as a JSON error with its status (see errorBody).
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	writeHTTPBody(w, errorBody(r.Method, r.URL.Path, err))
+}
+
+// writeErrorStatus writes {"error": msg} with the given status.
+func writeErrorStatus(w http.ResponseWriter, status int, msg string) {
+	writeHTTPBody(w, errorStatusBody(status, msg))
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	writeHTTPBody(w, jsonBody(status, v))
+}
+
+func writeHTTPBody(w http.ResponseWriter, b jsonResponse) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.data)
+}
+
+// writeFetchError is writeError for dokv's lean handler form.
+func writeFetchError(w *dokv.ResponseWriter, r *dokv.Request, err error) {
+	writeFetchBody(w, errorBody(r.Method, r.Path, err))
+}
+
+func writeFetchBody(w *dokv.ResponseWriter, b jsonResponse) {
+	w.SetHeader("Content-Type", "application/json")
+	w.SetHeader("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(b.status)
+	_, _ = w.Write(b.data)
 }
 
 // decodeJSON decodes the request body, at most dokv.MaxEntryBytes long, into

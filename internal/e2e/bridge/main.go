@@ -14,12 +14,13 @@ import (
 	"net/http"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 )
 
 func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /call/{binding}/{name...}", call)
-	dokv.Serve(mux)
+	dokvhttp.Serve(mux)
 }
 
 func call(w http.ResponseWriter, r *http.Request) {

@@ -11,9 +11,8 @@
 package main
 
 import (
-	"encoding/json"
 	"log"
-	"net/http"
+	"strconv"
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/examples/worker/app"
@@ -32,22 +31,18 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /__stats", stats)
-	mux.Handle("/", h)
-	dokv.Serve(mux)
+	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+		if r.Path == "/__stats" && r.Method == "GET" {
+			stats(w)
+			return
+		}
+		h.ServeFetch(w, r)
+	}))
 }
 
 // stats answers GET /__stats.
-func stats(w http.ResponseWriter, _ *http.Request) {
-	body, err := json.Marshal(struct {
-		WasmMemoryBytes int `json:"wasmMemoryBytes"`
-	}{memoryBytes()})
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	_, _ = w.Write(body)
+func stats(w *dokv.ResponseWriter) {
+	w.SetHeader("Content-Type", "application/json")
+	w.SetHeader("Cache-Control", "no-store")
+	w.WriteString(`{"wasmMemoryBytes":` + strconv.Itoa(memoryBytes()) + "}")
 }

@@ -70,10 +70,15 @@ function stage(bytes) {
 }
 
 const imports = {
-  // take copies the staged bytes into Go memory at ptr.
-  take(ptr) {
-    memory().set(staged, ptr);
+  // take copies the staged bytes into Go memory at ptr, if n is their
+  // length; it returns 0, or -1 (copying nothing) if it is not, so that no
+  // interleaving can hand one call's bytes to another.
+  take(ptr, n) {
+    const bytes = staged;
     staged = EMPTY;
+    if (bytes.length !== n) return -1;
+    memory().set(bytes, ptr);
+    return 0;
   },
 
   // --- Worker side ---
@@ -82,7 +87,27 @@ const imports = {
   // I/O objects to the request that made them, and Go may run here on
   // behalf of any request.
   respond(id, status, headPtr, headLen, bodyPtr, bodyLen) {
-    requests.get(id)?.push({ status, head: readString(headPtr, headLen), body: readBytes(bodyPtr, bodyLen) });
+    requests.get(id)?.push({
+      status,
+      head: headLen > 0 ? readString(headPtr, headLen) : "",
+      body: bodyLen > 0 ? readBytes(bodyPtr, bodyLen) : null,
+    });
+  },
+  // requestHeader stages the value of header name of request id and
+  // returns its length, or -1 if the request has no such header (or has
+  // ended). Go reads headers on demand: most handlers read few or none.
+  requestHeader(id, namePtr, nameLen) {
+    const value = requests.get(id)?.request.headers.get(readString(namePtr, nameLen));
+    return value == null ? -1 : stage(encoder.encode(value));
+  },
+  // requestHeaders stages every header of request id as "name:value\n"
+  // lines and returns their length, or -1 if the request has ended.
+  requestHeaders(id) {
+    const box = requests.get(id);
+    if (!box) return -1;
+    let head = "";
+    for (const [name, value] of box.request.headers) head += name + ":" + value + "\n";
+    return stage(encoder.encode(head));
   },
   // idFromName stages the hex ID of name in the namespace bound as binding;
   // it returns the hex length, or -(message length) with a message staged.
@@ -238,9 +263,11 @@ function startCall({ token, binding, id, bytes }) {
 // the response. Go may run in the context of any request; the request's own
 // handler drains its mailbox in its own context.
 class Mailbox {
-  constructor() {
+  constructor(request) {
+    this.request = request; // for the headers Go asks for
     this.queue = [];
     this.wake = null;
+    this.aborted = false;
   }
   push(message) {
     this.queue.push(message);
@@ -337,41 +364,55 @@ function startGo() {
   if (!globalThis.__dokv) throw new Error("dokv: the Go program did not call dokv.Serve");
 }
 
+// MAX_BODY_BYTES is dokv.MaxRequestBodyBytes: a larger request body is
+// answered 413 before it is read whole, so it never reaches Go's linear
+// memory, which never shrinks.
+const MAX_BODY_BYTES = 8 << 20;
+
 export default {
   async fetch(request, env, ctx) {
     lastEnv = env;
+    let body = EMPTY;
+    if (request.body !== null && request.method !== "GET" && request.method !== "HEAD") {
+      body = await readBody(request);
+      if (body === null) return plainResponse(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+    }
     startGo();
-    const hasBody = request.body !== null && request.method !== "GET" && request.method !== "HEAD";
-    const body = hasBody ? new Uint8Array(await request.arrayBuffer()) : EMPTY;
-    let head = request.method + "\n" + request.url + "\n";
-    for (const [name, value] of request.headers) head += name + ":" + value + "\n";
-    const headBytes = encoder.encode(head);
+    const g = go; // the instance this request runs on: if it exits, the request fails
     const id = nextRequest++;
-    const box = new Mailbox();
+    const box = new Mailbox(request);
     requests.set(id, box);
-    // A client that goes away cancels the handler's context in Go (needs
-    // the enable_request_signal compatibility flag).
+    // A client that goes away ends its request at once and cancels the
+    // handler's context in Go (needs the enable_request_signal
+    // compatibility flag).
     request.signal?.addEventListener?.("abort", () => {
-      if (requests.delete(id)) globalThis.__dokv.abort(id);
+      if (!requests.delete(id)) return;
+      box.aborted = true;
+      box.rearm();
+      if (!g.exited) globalThis.__dokv.abort(id);
     });
     try {
-      const message = new Uint8Array(headBytes.length + body.length);
-      message.set(headBytes);
-      message.set(body, headBytes.length);
-      writeIn(message);
+      const head = encoder.encode(request.method + request.url);
+      const methodLen = request.method.length; // a method is ASCII
+      const ptr = ex.dokvInput(head.length + body.length);
+      const mem = memory();
+      mem.set(head, ptr);
+      mem.set(body, ptr + head.length);
       runtimeContext.env = env;
       runtimeContext.ctx = ctx;
-      ex.dokvFetch(id, headBytes.length, body.length);
-      go._resume(); // run the handler until it waits
-      if (go.exited) throw new Error("dokv: the Go instance exited");
+      if (ex.dokvFetch(id, methodLen, head.length - methodLen, body.length) !== 0) {
+        return plainResponse(500, "dokv: request buffer mismatch");
+      }
+      g._resume(); // run the handler until it waits
       for (;;) {
+        if (g.exited || g !== go) throw new Error("dokv: the Go instance exited");
+        if (box.aborted) return plainResponse(499, "client closed request");
         while (box.queue.length > 0) {
           const message = box.queue.shift();
           if (message.token === undefined) return response(message);
           startCall(message);
         }
         await box.next();
-        if (go.exited) throw new Error("dokv: the Go instance exited");
       }
     } finally {
       requests.delete(id);
@@ -379,13 +420,50 @@ export default {
   },
 };
 
+// readBody returns the request's body, or null if it is over
+// MAX_BODY_BYTES: a declared length over it is refused unread, and a body
+// without one is read until it passes it.
+async function readBody(request) {
+  const declared = request.headers.get("content-length");
+  if (declared !== null) {
+    if (Number(declared) > MAX_BODY_BYTES) return null;
+    const body = new Uint8Array(await request.arrayBuffer());
+    return body.length > MAX_BODY_BYTES ? null : body;
+  }
+  const chunks = [];
+  let size = 0;
+  const reader = request.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let o = 0;
+  for (const c of chunks) {
+    body.set(c, o);
+    o += c.length;
+  }
+  return body;
+}
+
+function plainResponse(status, text) {
+  return new Response(text, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+}
+
 function response({ status, head, body }) {
-  const headers = new Headers();
+  const nullBody = status === 101 || status === 204 || status === 205 || status === 304;
+  if (head === "") return new Response(nullBody ? null : body, { status });
+  const headers = [];
   for (const line of head.split("\n")) {
     const i = line.indexOf(":");
-    if (i > 0) headers.append(line.slice(0, i), line.slice(i + 1));
+    if (i > 0) headers.push([line.slice(0, i), line.slice(i + 1)]);
   }
-  const nullBody = status === 101 || status === 204 || status === 205 || status === 304;
   return new Response(nullBody ? null : body, { status, headers });
 }
 

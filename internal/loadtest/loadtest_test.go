@@ -29,14 +29,20 @@ func TestQuickRun(t *testing.T) {
 	if n := res.fails.count(); n > 0 {
 		t.Errorf("%d requests failed; the first:\n%s", n, strings.Join(res.fails.first, "\n"))
 	}
-	for _, name := range []string{"dokv", "baseline"} {
+	for _, name := range []string{"dokv", "lean", "baseline"} {
 		rounds := res.Rounds[name]
-		if len(rounds) != o.Rounds {
-			t.Fatalf("%s: %d rounds, want %d", name, len(rounds), o.Rounds)
+		if len(rounds) != o.Rounds*len(o.Stores) {
+			t.Fatalf("%s: %d rounds, want %d", name, len(rounds), o.Rounds*len(o.Stores))
 		}
 		for _, r := range rounds {
-			if r.SeqPut.P50 <= 0 || r.SeqGet.P50 <= 0 || r.ConcPut <= 0 || r.ConcGet <= 0 {
+			if r.SeqPut.P50 <= 0 || r.SeqGet.P50 <= 0 || r.ConcPut <= 0 || r.ConcGet <= 0 ||
+				r.ConcPutPerKey <= 0 || r.ConcGetPerKey <= 0 {
 				t.Errorf("%s: a phase measured nothing: %+v", name, r)
+			}
+			// CPU is read in clock ticks (10 ms); a phase of a few hundred
+			// requests may round down to zero, but never below.
+			if r.CPUPut < 0 || r.CPUGet < 0 || r.CPUPutPerKey < 0 || r.CPUGetPerKey < 0 {
+				t.Errorf("%s: negative CPU per request: %+v", name, r)
 			}
 		}
 		if len(res.Cold[name]) != o.ColdRuns {
@@ -56,13 +62,15 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("memory sample %+v: want a positive wasm memory size", m)
 		}
 	}
-	if res.Wasm.Raw <= 0 || res.Wasm.Gzip <= 0 || res.Wasm.Gzip >= res.Wasm.Raw {
-		t.Errorf("wasm size %+v: want 0 < gzip < raw", res.Wasm)
+	for _, name := range []string{"dokv", "lean"} {
+		if ws := res.Wasm[name]; ws.Raw <= 0 || ws.Gzip <= 0 || ws.Gzip >= ws.Raw {
+			t.Errorf("%s: wasm size %+v: want 0 < gzip < raw", name, ws)
+		}
 	}
 
 	var out strings.Builder
 	res.write(&out)
-	for _, want := range []string{"sequential PUT p50", "GET throughput", "cold start", "wasm linear memory"} {
+	for _, want := range []string{"sequential PUT p50", "GET throughput", "workerd CPU per PUT", "/perkey", "cold start", "wasm linear memory"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

@@ -1,41 +1,51 @@
-// Command loadtest drives workerd on loopback and compares, in one run, dokv
-// (a Go Worker and Go Durable Objects in one wasm: the example app of
-// examples/worker/app, served by ./internal/loadtest/worker) with a pure-JS
-// Worker and JS Durable Object that do the same storage work
-// (./internal/loadtest/jsbaseline). From the repository root:
+// Command loadtest drives workerd on loopback and compares, in one run, two
+// Go Workers built with dokv with a pure-JS Worker and JS Durable Object
+// that do the same storage work (./internal/loadtest/jsbaseline):
+//
+//   - dokv: the example Worker's app (examples/worker/app: byte routes on
+//     dokv's lean handler form, the rest on net/http through dokvhttp),
+//     served by ./internal/loadtest/worker;
+//   - lean: a Worker built only from the README's recipe on dokv.Handler,
+//     linking no net/http (./internal/loadtest/leanworker).
+//
+// From the repository root:
 //
 //	go run ./internal/loadtest              # the full run (a few minutes)
 //	go run ./internal/loadtest -quick       # a quick check of the mechanics
 //	go run ./internal/loadtest -diagnose    # also split dokv's cost (see below)
-//	go run ./internal/loadtest -store /tmp  # storage on disk instead of tmpfs
+//	go run ./internal/loadtest -store /tmp  # storage on disk only
 //
 // It needs workerd from `npm ci` (node_modules/.bin/workerd) and sends
-// requests to 127.0.0.1 only. Both variants run one at a time, each on fresh
+// requests to 127.0.0.1 only. The variants run one at a time, each on fresh
 // storage, in alternating rounds; it reports, per variant, the median over
 // the rounds of
 //
 //  1. sequential PUT and GET latency (p50, p99) on /single/{key};
-//  2. PUT and GET throughput with concurrent clients on /single/{key};
+//  2. PUT and GET throughput with concurrent clients on /single/{key} (one
+//     object) and /perkey/{key} (an object per key), and workerd's CPU time
+//     (utime + stime of the process) per request of those phases: the
+//     figure Cloudflare bills, and stable on a shared machine;
 //  3. cold start: from starting workerd to the first success of a PUT
 //     through the Worker and a new Durable Object, on fresh storage;
 //
-// and, for dokv only,
+// and, for the Go variants only,
 //
-//  4. the wasm size of the example Worker (./examples/worker), raw and
+//  4. the wasm size (./examples/worker and the lean Worker), raw and
 //     gzipped;
-//  5. the Go instance's wasm linear memory (GET /__stats) during and after
-//     a mixed workload of PUT, GET and DELETE over /single, /perkey and
-//     /sharded;
+//  5. for dokv, the Go instance's wasm linear memory (GET /__stats) during
+//     and after a mixed workload of PUT, GET and DELETE over /single,
+//     /perkey and /sharded;
 //
-// then a table with the ratios dokv/baseline and whether each target is
-// met. Every response is checked (PUT 204, GET exactly the bytes PUT, DELETE
-// 204); failed requests are counted and reported, and make the exit status
-// non-zero. Missing a target does not, unless -fail-on-miss is set.
+// then a table per Go variant and storage with the ratios to the baseline
+// and whether each target is met. Every response is checked (PUT 204, GET
+// exactly the bytes PUT, DELETE 204); failed requests are counted and
+// reported, and make the exit status non-zero. Missing a target does not,
+// unless -fail-on-miss is set.
 //
-// The Durable Objects' SQLite files go under /dev/shm by default, where it
-// exists: on a tmpfs, fsync costs nothing, so the numbers compare the code
-// of the two variants rather than the disk, which both share. -store DIR
-// puts them on DIR's file system instead.
+// The rounds run once with the Durable Objects' SQLite files under
+// /dev/shm (a tmpfs: fsync costs nothing, so the numbers compare the code)
+// and once under the temporary directory (on disk: every write's fsync is
+// in the numbers); -store chooses other directories.
 //
 // -diagnose adds a third variant, the hybrid (jsbaseline/hybrid.mjs: a JS
 // fetch handler in front of dokv's Go Durable Object), and requests that
@@ -74,15 +84,16 @@ type options struct {
 	MixedClients int // concurrent clients of the memory workload
 	Workerd      string
 	FailOnMiss   bool
-	Diagnose     bool   // add the hybrid variant and the Worker-only measurements
-	StoreParent  string // where the Durable Objects' storage directories go ("": beside each variant, under $TMPDIR)
-	Verbose      bool   // run workerd with --verbose (its log is shown when a request fails)
+	Diagnose     bool     // add the hybrid variant and the Worker-only measurements
+	Stores       []string // where the Durable Objects' storage directories go, one set of rounds each ("": beside each variant, under $TMPDIR)
+	Verbose      bool     // run workerd with --verbose (its log is shown when a request fails)
 }
 
 func defaults() options {
 	return options{
 		Rounds: 3, Warmup: 200, Seq: 2000, Conc: 4000, Clients: 16, Keys: 1000, ValueSize: 100,
 		ColdRuns: 5, MixedOps: 50000, MixedEvery: 10000, MixedClients: 8,
+		Stores: strings.Split(defaultStores(), ","),
 	}
 }
 
@@ -109,9 +120,8 @@ func main() {
 	flag.IntVar(&o.MixedEvery, "mixed-every", def.MixedEvery, "sample dokv's memory every so many operations")
 	flag.IntVar(&o.MixedClients, "mixed-clients", def.MixedClients, "concurrent clients of the memory workload")
 	flag.StringVar(&o.Workerd, "workerd", "", "workerd binary (default: node_modules/.bin/workerd of the repository)")
-	flag.StringVar(&o.StoreParent, "store", defaultStore(), "directory under which each run's Durable Object storage is made: "+
-		"a tmpfs (the default, /dev/shm, where it exists) takes the disk's fsyncs out of the numbers; "+
-		"a directory on disk (e.g. /tmp) puts them in")
+	stores := flag.String("store", defaultStores(), "comma-separated directories under which each run's Durable Object storage is made, "+
+		"with a set of rounds for each: a tmpfs (/dev/shm) takes the disk's fsyncs out of the numbers, a directory on disk (/tmp) puts them in")
 	flag.BoolVar(&o.Verbose, "verbose-workerd", false, "run workerd with --verbose; its log is shown when a request fails")
 	flag.BoolVar(&o.FailOnMiss, "fail-on-miss", false, "exit with status 1 when a target is missed")
 	flag.BoolVar(&o.Diagnose, "diagnose", false, "also run the hybrid (JS fetch handler + dokv's Go Durable Object) and "+
@@ -136,6 +146,7 @@ func main() {
 		apply("mixed", &o.MixedOps, q.MixedOps)
 		apply("mixed-every", &o.MixedEvery, q.MixedEvery)
 	}
+	o.Stores = strings.Split(*stores, ",")
 	if err := o.validate(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(2)
@@ -159,11 +170,12 @@ func main() {
 	}
 }
 
-// defaultStore is /dev/shm if it is a directory (a tmpfs on Linux), else
-// "" (the variants' temporary directories).
-func defaultStore() string {
+// defaultStores is "/dev/shm,/tmp" where /dev/shm is a directory (a tmpfs on
+// Linux): storage in memory and on disk. Elsewhere it is "" (the variants'
+// temporary directories).
+func defaultStores() string {
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		return "/dev/shm"
+		return "/dev/shm," + os.TempDir()
 	}
 	return ""
 }
@@ -216,7 +228,12 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		return nil, err
 	}
 	defer baseV.remove()
-	variants := []*variant{dokvV, baseV}
+	leanV, err := buildGo(bin, "lean", "./internal/loadtest/leanworker")
+	if err != nil {
+		return nil, err
+	}
+	defer leanV.remove()
+	variants := []*variant{dokvV, leanV, baseV}
 	if o.Diagnose {
 		hybridV, err := buildHybrid(dokvV)
 		if err != nil {
@@ -225,21 +242,25 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		variants = append(variants, hybridV)
 	}
 
-	logf("building ./examples/worker for js/wasm to measure its size")
-	if res.Wasm, err = measureWasm("./examples/worker"); err != nil {
-		return nil, err
+	for name, pkg := range map[string]string{"dokv": "./examples/worker", "lean": "./internal/loadtest/leanworker"} {
+		logf("building %s for js/wasm to measure its size", pkg)
+		if res.Wasm[name], err = measureWasm(pkg); err != nil {
+			return nil, err
+		}
 	}
 
-	for r := range o.Rounds {
-		for j := range variants {
-			v := variants[(r+j)%len(variants)] // alternate which variant goes first
-			logf("round %d/%d: %s", r+1, o.Rounds, v.name)
-			rr, err := runRound(ctx, bin, v, o, &res.fails)
-			if err != nil {
-				return nil, fmt.Errorf("round %d, %s: %w", r+1, v.name, err)
+	for _, store := range o.Stores {
+		for r := range o.Rounds {
+			for j := range variants {
+				v := variants[(r+j)%len(variants)] // alternate which variant goes first
+				logf("round %d/%d, storage under %q: %s", r+1, o.Rounds, store, v.name)
+				rr, err := runRound(ctx, bin, v, store, o, &res.fails)
+				if err != nil {
+					return nil, fmt.Errorf("round %d, %s: %w", r+1, v.name, err)
+				}
+				res.Rounds[v.name] = append(res.Rounds[v.name], rr)
+				res.sampleLoad()
 			}
-			res.Rounds[v.name] = append(res.Rounds[v.name], rr)
-			res.sampleLoad()
 		}
 	}
 
@@ -278,9 +299,9 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 
 // runRound starts v on fresh storage and runs the latency and throughput
 // phases on /single. Failed requests are counted in fails.
-func runRound(ctx context.Context, bin string, v *variant, o options, fails *failures) (round, error) {
-	var rr round
-	s, err := startServer(bin, v, o.StoreParent, o.Verbose)
+func runRound(ctx context.Context, bin string, v *variant, store string, o options, fails *failures) (round, error) {
+	rr := round{Store: store}
+	s, err := startServer(bin, v, store, o.Verbose)
 	if err != nil {
 		return rr, err
 	}
@@ -372,7 +393,7 @@ func runRound(ctx context.Context, bin string, v *variant, o options, fails *fai
 // dokv, the Go instance) is timed apart from the first Durable Object call.
 func coldStart(ctx context.Context, bin string, v *variant, o options, workerFirst bool) (cold, error) {
 	var c cold
-	s, err := startServer(bin, v, o.StoreParent, o.Verbose)
+	s, err := startServer(bin, v, o.Stores[0], o.Verbose)
 	if err != nil {
 		return c, err
 	}
@@ -406,7 +427,7 @@ func coldStart(ctx context.Context, bin string, v *variant, o options, workerFir
 // Go instance's linear memory (and workerd's RSS) before it and every
 // o.MixedEvery operations.
 func runMixed(ctx context.Context, bin string, v *variant, o options, fails *failures, logf func(string, ...any)) ([]memSample, error) {
-	s, err := startServer(bin, v, o.StoreParent, o.Verbose)
+	s, err := startServer(bin, v, o.Stores[0], o.Verbose)
 	if err != nil {
 		return nil, err
 	}

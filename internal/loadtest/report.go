@@ -21,6 +21,7 @@ import (
 
 // round is one variant's latency and throughput phases on fresh storage.
 type round struct {
+	Store            string // the directory the objects' storage was under
 	SeqPut, SeqGet   latency
 	ConcPut, ConcGet float64 // requests per second
 	// CPUPut and CPUGet are workerd's CPU time (user + system) per request
@@ -60,8 +61,8 @@ type wasmSize struct {
 type results struct {
 	Opts    options
 	Machine []string
-	Load    []float64 // 1-minute load averages sampled during the run
-	Wasm    wasmSize
+	Load    []float64           // 1-minute load averages sampled during the run
+	Wasm    map[string]wasmSize // by Go variant
 	Rounds  map[string][]round
 	Cold    map[string][]cold
 	// ColdWorker are -diagnose's cold starts whose first request is a 404.
@@ -73,7 +74,7 @@ type results struct {
 }
 
 func newResults(o options) *results {
-	return &results{Opts: o, Rounds: map[string][]round{}, Cold: map[string][]cold{}, ColdWorker: map[string][]cold{}}
+	return &results{Opts: o, Wasm: map[string]wasmSize{}, Rounds: map[string][]round{}, Cold: map[string][]cold{}, ColdWorker: map[string][]cold{}}
 }
 
 // Targets.
@@ -97,9 +98,29 @@ type row struct {
 	met            *bool
 }
 
-func (r *results) rows() []row {
+// goVariants are the Go Workers of a run, each compared with the baseline:
+// dokv (the example Worker's app) and lean (the README's recipe on dokv's
+// lean handler form, no net/http).
+var goVariants = []string{"dokv", "lean"}
+
+// roundsOn are the rounds of variant name with storage under store.
+func (r *results) roundsOn(name, store string) []round {
+	var rs []round
+	for _, x := range r.Rounds[name] {
+		if x.Store == store {
+			rs = append(rs, x)
+		}
+	}
+	return rs
+}
+
+// rows compares the Go variant name with the baseline, on the rounds with
+// storage under store; the first store's table also has the cold starts,
+// the wasm size and the memory.
+func (r *results) rows(name, store string) []row {
 	var rows []row
-	dk, bl := r.Rounds["dokv"], r.Rounds["baseline"]
+	dk, bl := r.roundsOn(name, store), r.roundsOn("baseline", store)
+	first := store == r.Opts.Stores[0]
 	lat := func(name string, pick func(round) time.Duration, target bool) {
 		d, b := medianDur(dk, pick), medianDur(bl, pick)
 		rw := row{metric: name, dokv: ms(d), baseline: ms(b), ratio: ratio(d.Seconds(), b.Seconds())}
@@ -135,27 +156,27 @@ func (r *results) rows() []row {
 	cpu(fmt.Sprintf("workerd CPU per GET, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGet })
 	cpu(fmt.Sprintf("workerd CPU per PUT /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUPutPerKey })
 	cpu(fmt.Sprintf("workerd CPU per GET /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGetPerKey })
-	{
+	if first {
 		pick := func(c cold) time.Duration { return c.FirstOK }
-		d, b := medianCold(r.Cold["dokv"], pick), medianCold(r.Cold["baseline"], pick)
+		d, b := medianCold(r.Cold[name], pick), medianCold(r.Cold["baseline"], pick)
 		rw := row{metric: fmt.Sprintf("cold start to first PUT (median of %d)", r.Opts.ColdRuns),
 			dokv: ms(d), baseline: ms(b), ratio: ratio(d.Seconds(), b.Seconds())}
 		ok := rw.ratio <= maxColdRatio
 		rw.target, rw.met = fmt.Sprintf("≤ %.0f× baseline", maxColdRatio), &ok
 		rows = append(rows, rw)
 		pick = func(c cold) time.Duration { return c.Listen }
-		d, b = medianCold(r.Cold["dokv"], pick), medianCold(r.Cold["baseline"], pick)
+		d, b = medianCold(r.Cold[name], pick), medianCold(r.Cold["baseline"], pick)
 		rows = append(rows, row{metric: "…of which until workerd listens", dokv: ms(d), baseline: ms(b),
 			ratio: ratio(d.Seconds(), b.Seconds())})
 	}
-	if r.Wasm.Raw > 0 {
-		rows = append(rows, row{metric: "wasm of " + r.Wasm.Package + ", raw", dokv: bytesStr(int64(r.Wasm.Raw)),
+	if ws := r.Wasm[name]; ws.Raw > 0 && first {
+		rows = append(rows, row{metric: "wasm of " + ws.Package + ", raw", dokv: bytesStr(int64(ws.Raw)),
 			baseline: "—", ratio: noRatio})
-		ok := r.Wasm.Gzip <= maxWasmGzip
-		rows = append(rows, row{metric: "wasm of " + r.Wasm.Package + ", gzip -9", dokv: bytesStr(int64(r.Wasm.Gzip)),
+		ok := ws.Gzip <= maxWasmGzip
+		rows = append(rows, row{metric: "wasm of " + ws.Package + ", gzip -9", dokv: bytesStr(int64(ws.Gzip)),
 			baseline: "—", ratio: noRatio, target: "≤ 2 MB (2,000,000 bytes)", met: &ok})
 	}
-	if n := len(r.Memory); n > 0 {
+	if n := len(r.Memory); n > 0 && name == "dokv" && first {
 		last := r.Memory[n-1]
 		var trail []string
 		for _, m := range r.Memory {
@@ -184,9 +205,13 @@ func (r *results) rows() []row {
 // missed counts the targets not met.
 func (r *results) missed() int {
 	n := 0
-	for _, rw := range r.rows() {
-		if rw.met != nil && !*rw.met {
-			n++
+	for _, store := range r.Opts.Stores {
+		for _, name := range r.goVariantNames() {
+			for _, rw := range r.rows(name, store) {
+				if rw.met != nil && !*rw.met {
+					n++
+				}
+			}
 		}
 	}
 	return n
@@ -207,42 +232,31 @@ func (r *results) write(w io.Writer) {
 		"%d PUTs and %d GETs with %d clients; %d-byte values on /single/{key}\n",
 		max(o.Warmup, o.Keys), o.Keys, o.Seq, o.Seq, o.Conc, o.Conc, o.Clients, o.ValueSize)
 	fmt.Fprintf(w, "- cold start: %d per variant, alternating, fresh storage\n", o.ColdRuns)
-	store := o.StoreParent
-	if store == "" {
-		store = os.TempDir()
+	for _, store := range o.Stores {
+		if store == "" {
+			store = os.TempDir()
+		}
+		fmt.Fprintf(w, "- a set of rounds with the Durable Object storage (localDisk) under %s (%s)\n", store, fsType(store))
 	}
-	fmt.Fprintf(w, "- Durable Object storage (localDisk) under %s (%s)\n", store, fsType(store))
+	fmt.Fprintln(w, "- cold starts and the memory workload: storage under the first of those")
 	if o.MixedOps > 0 {
 		fmt.Fprintf(w, "- memory: %d mixed operations (50%% PUT, 35%% GET, 15%% DELETE; /single, /perkey, /sharded; "+
 			"%d, %d and %d keys; values of 16 to 4,111 bytes) with %d clients, dokv only\n",
 			o.MixedOps, o.Keys, 2*o.Keys, o.Keys, o.MixedClients)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "## Results")
-	fmt.Fprintln(w, "| metric | dokv | JS baseline | dokv / baseline | target | |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
-	for _, rw := range r.rows() {
-		rs := "—"
-		if rw.ratio != noRatio {
-			rs = fmt.Sprintf("%.2f×", rw.ratio)
+	for _, store := range o.Stores {
+		for _, name := range r.goVariantNames() {
+			r.writeTable(w, name, store)
 		}
-		verdict := ""
-		if rw.met != nil {
-			verdict = "MISS"
-			if *rw.met {
-				verdict = "PASS"
-			}
-		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", rw.metric, rw.dokv, rw.baseline, rs, rw.target, verdict)
 	}
-	fmt.Fprintln(w)
 	fmt.Fprintln(w, "## Per round")
-	fmt.Fprintln(w, "| variant | round | PUT p50 | PUT p99 | GET p50 | GET p99 | PUT req/s | GET req/s | CPU/PUT | CPU/GET | "+
+	fmt.Fprintln(w, "| variant | storage | round | PUT p50 | PUT p99 | GET p50 | GET p99 | PUT req/s | GET req/s | CPU/PUT | CPU/GET | "+
 		"/perkey PUT req/s | /perkey GET req/s | CPU/PUT /perkey | CPU/GET /perkey | RSS | failed |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, name := range r.variantNames() {
 		for i, x := range r.Rounds[name] {
-			fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %.0f | %.0f | %s | %s | %s | %d |\n", name, i+1,
+			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %.0f | %.0f | %s | %s | %.0f | %.0f | %s | %s | %s | %d |\n", name, x.Store, i+1,
 				ms(x.SeqPut.P50), ms(x.SeqPut.P99), ms(x.SeqGet.P50), ms(x.SeqGet.P99), x.ConcPut, x.ConcGet,
 				us(x.CPUPut), us(x.CPUGet), x.ConcPutPerKey, x.ConcGetPerKey, us(x.CPUPutPerKey), us(x.CPUGetPerKey),
 				mib(x.RSS), x.Failed)
@@ -284,9 +298,53 @@ func (r *results) write(w io.Writer) {
 	}
 }
 
-// variantNames are the variants that ran, dokv and the baseline first.
+// writeTable prints the table of Go variant name against the baseline, on
+// storage under store.
+func (r *results) writeTable(w io.Writer, name, store string) {
+	dir := store
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	fmt.Fprintf(w, "## Results: %s (%s) against the JS baseline, storage under %s (%s)\n", name, variantDoc[name], dir, fsType(dir))
+	fmt.Fprintf(w, "| metric | %s | JS baseline | %s / baseline | target | |\n", name, name)
+	fmt.Fprintln(w, "|---|---:|---:|---:|---|---|")
+	for _, rw := range r.rows(name, store) {
+		rs := "—"
+		if rw.ratio != noRatio {
+			rs = fmt.Sprintf("%.2f×", rw.ratio)
+		}
+		verdict := ""
+		if rw.met != nil {
+			verdict = "MISS"
+			if *rw.met {
+				verdict = "PASS"
+			}
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", rw.metric, rw.dokv, rw.baseline, rs, rw.target, verdict)
+	}
+	fmt.Fprintln(w)
+}
+
+// variantDoc says what each Go variant is.
+var variantDoc = map[string]string{
+	"dokv": "examples/worker's app: lean byte routes, net/http for the rest",
+	"lean": "the README's recipe on dokv.Handler, no net/http",
+}
+
+// goVariantNames are the Go variants that ran.
+func (r *results) goVariantNames() []string {
+	var names []string
+	for _, name := range goVariants {
+		if _, ok := r.Rounds[name]; ok {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// variantNames are the variants that ran, the Go ones and the baseline first.
 func (r *results) variantNames() []string {
-	names := []string{"dokv", "baseline"}
+	names := append(r.goVariantNames(), "baseline")
 	if _, ok := r.Rounds["hybrid"]; ok {
 		names = append(names, "hybrid")
 	}
@@ -305,7 +363,8 @@ func (r *results) writeDiagnostics(w io.Writer) {
 	fmt.Fprintln(w, "| metric | dokv | hybrid | baseline | Worker side (dokv − hybrid) | object side (hybrid − baseline) |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|")
 	durRow := func(name string, pick func(round) time.Duration) {
-		d, h, b := medianDur(r.Rounds["dokv"], pick), medianDur(r.Rounds["hybrid"], pick), medianDur(r.Rounds["baseline"], pick)
+		d, h, b := medianDur(r.roundsOn("dokv", r.Opts.Stores[0]), pick), medianDur(r.roundsOn("hybrid", r.Opts.Stores[0]), pick),
+			medianDur(r.roundsOn("baseline", r.Opts.Stores[0]), pick)
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", name, ms(d), ms(h), ms(b), ms(d-h), ms(h-b))
 	}
 	durRow("sequential PUT p50", func(x round) time.Duration { return x.SeqPut.P50 })
@@ -317,7 +376,7 @@ func (r *results) writeDiagnostics(w io.Writer) {
 	// Throughput as time per request, so that the differences add up.
 	perReq := func(name string, pick func(round) float64) {
 		inv := func(v string) time.Duration {
-			x := medianF(r.Rounds[v], pick)
+			x := medianF(r.roundsOn(v, r.Opts.Stores[0]), pick)
 			if x == 0 {
 				return 0
 			}

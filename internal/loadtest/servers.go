@@ -36,7 +36,7 @@ var (
 // variant is one built Worker: a directory with a workerd config and the
 // modules it embeds. Every run of it gets fresh storage.
 type variant struct {
-	name   string // "dokv", "baseline" or "hybrid"
+	name   string // "dokv", "lean", "baseline" or "hybrid"
 	dir    string
 	config string // the config file in dir
 	remove func()
@@ -46,15 +46,22 @@ type variant struct {
 // with workerdtest.Build: the wasm, dokv's entry module, Go's wasm_exec.js
 // and dokv's workerd config.
 func buildDokv(bin string) (*variant, error) {
-	w, err := workerdtest.Build(bin, "./internal/loadtest/worker", workerfiles.Config{
-		Name:      "dokv-loadtest",
+	return buildGo(bin, "dokv", "./internal/loadtest/worker")
+}
+
+// buildGo builds the Go Worker pkg as the variant name, with
+// workerdtest.Build: the wasm, dokv's entry module, Go's wasm_exec.js and
+// dokv's workerd config, binding DOKV.
+func buildGo(bin, name, pkg string) (*variant, error) {
+	w, err := workerdtest.Build(bin, pkg, workerfiles.Config{
+		Name:      name + "-loadtest",
 		Bindings:  []string{"DOKV"},
-		UniqueKey: "dokv-loadtest",
+		UniqueKey: name + "-loadtest",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &variant{name: "dokv", dir: w.Dir, config: "workerd.capnp", remove: w.Remove}, nil
+	return &variant{name: name, dir: w.Dir, config: "workerd.capnp", remove: w.Remove}, nil
 }
 
 // buildBaseline writes the JS baseline and its config, with dokv's

@@ -6,15 +6,20 @@ package e2e
 import (
 	"os"
 	"testing"
+
+	"github.com/dokv/dokv/internal/workerdtest"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bridge != nil {
-		if code != 0 {
-			os.Stderr.WriteString("workerd log of the bridge Worker:\n" + bridge.Log())
+	for name, w := range map[string]*workerdtest.Worker{"bridge": bridge, "glue": glue} {
+		if w == nil {
+			continue
 		}
-		bridge.Remove()
+		if code != 0 {
+			os.Stderr.WriteString("workerd log of the " + name + " Worker:\n" + w.Log())
+		}
+		w.Remove()
 	}
 	os.Exit(code)
 }

@@ -30,8 +30,11 @@ globalThis.tryCatch = (fn) => {
 };
 
 // The size of the Go instance's linear memory, for tests and load runs that
-// check that memory stays flat.
+// check that memory stays flat; and how many fetch handlers are running,
+// for tests that check that none is left waiting.
 globalThis.__dokvMemoryBytes = () => (ex ? ex.mem.buffer.byteLength : 0);
+globalThis.__dokvActiveRequests = () => activeRequests;
+let activeRequests = 0;
 
 let go = null; // the isolate's Go instance
 let ex = null; // its exports
@@ -379,6 +382,7 @@ export default {
     }
     startGo();
     const g = go; // the instance this request runs on: if it exits, the request fails
+    activeRequests++;
     const id = nextRequest++;
     const box = new Mailbox(request);
     requests.set(id, box);
@@ -416,6 +420,7 @@ export default {
       }
     } finally {
       requests.delete(id);
+      activeRequests--;
     }
   },
 };

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/workerdtest"
+	"github.com/dokv/dokv/internal/workerfiles"
+)
+
+var (
+	glueOnce sync.Once
+	glue     *workerdtest.Worker
+	glueErr  error
+)
+
+// startGlue starts one glue test Worker (./internal/e2e/glueworker) for the
+// package's tests.
+func startGlue(t *testing.T) *workerdtest.Worker {
+	t.Helper()
+	bin := workerdtest.Require(t)
+	glueOnce.Do(func() {
+		glue, glueErr = workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
+			Name: "dokv-glue", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-glue",
+		})
+		if glueErr == nil {
+			glueErr = glue.Start()
+		}
+	})
+	if glueErr != nil {
+		t.Fatalf("starting the glue Worker on workerd: %v", glueErr)
+	}
+	return glue
+}
+
+// glueDo sends a request to the glue Worker and returns its status and
+// body; the client gives up after timeout.
+func glueDo(ctx context.Context, w *workerdtest.Worker, method, path string, body io.Reader, timeout time.Duration) (int, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, w.URL+path, body)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := workerdtest.Client.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+type glueStats struct {
+	Active    int    `json:"active"`
+	HeapInuse uint64 `json:"heapInuse"`
+}
+
+func glueGetStats(t *testing.T, w *workerdtest.Worker) glueStats {
+	t.Helper()
+	status, body, err := glueDo(context.Background(), w, http.MethodGet, "/stats", nil, 10*time.Second)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, status, body)
+	var s glueStats
+	require.NoError(t, json.Unmarshal([]byte(body), &s), body)
+	return s
+}
+
+// A request that waits while the Go instance exits, and a new instance
+// starts, must end with an error: it must not wait forever for a response
+// that the dead instance will never send.
+func TestGlue_WaitingRequestsFailWhenTheInstanceExits(t *testing.T) {
+	w := startGlue(t)
+	type outcome struct {
+		status int
+		err    error
+	}
+	waiting := make(chan outcome, 1)
+	go func() {
+		status, _, err := glueDo(context.Background(), w, http.MethodGet, "/sleep?ms=4000", nil, 10*time.Second)
+		waiting <- outcome{status, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // the sleep is under way
+	status, _, err := glueDo(context.Background(), w, http.MethodPost, "/exit", nil, 10*time.Second)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, status, 500, "a request whose handler ends the instance fails")
+	// Start a new instance at once, before the waiting request's next beat.
+	status, body, err := glueDo(context.Background(), w, http.MethodGet, "/sleep?ms=0", nil, 10*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, "a new instance serves the next request")
+	assert.Equal(t, "slept", body)
+	exited := time.Now()
+
+	select {
+	case o := <-waiting:
+		require.NoError(t, o.err)
+		assert.GreaterOrEqual(t, o.status, 500, "the waiting request fails")
+		assert.Less(t, time.Since(exited), 2*time.Second)
+	case <-time.After(3 * time.Second):
+		t.Fatal("the request that waited when the instance exited still waits")
+	}
+	assert.Equal(t, 1, glueGetStats(t, w).Active, "no fetch handler is left waiting but the stats request")
+}
+
+// A store call whose context does not come from the request fails at once
+// with ErrInvalidArgument's message, and the instance goes on serving.
+func TestGlue_CallWithoutRequestContextFailsClearly(t *testing.T) {
+	w := startGlue(t)
+	start := time.Now()
+	status, body, err := glueDo(context.Background(), w, http.MethodGet, "/background", nil, 10*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	assert.Contains(t, body, "invalid argument")
+	assert.Contains(t, body, "needs the context of the request being served")
+	assert.Less(t, time.Since(start), 2*time.Second)
+
+	status, body, err = glueDo(context.Background(), w, http.MethodGet, "/sleep?ms=0", nil, 10*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status, body)
+}
+
+// Bodies up to dokv.MaxRequestBodyBytes reach the handler; larger ones get
+// 413 whether or not they declare their length; and the buffer of a large
+// request is not kept after it.
+func TestGlue_RequestBodyLimit(t *testing.T) {
+	w := startGlue(t)
+	ctx := context.Background()
+	limit := dokv.MaxRequestBodyBytes
+
+	status, body, err := glueDo(ctx, w, http.MethodPut, "/len", bytes.NewReader(make([]byte, limit)), 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, strconv.Itoa(limit), body)
+
+	s := glueGetStats(t, w)
+	assert.Less(t, s.HeapInuse, uint64(limit/2), "the Go heap still holds the large request after it ended")
+
+	status, body, err = glueDo(ctx, w, http.MethodPut, "/len", bytes.NewReader(make([]byte, limit+1)), 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, "declared length over the limit")
+	assert.Contains(t, body, strconv.Itoa(limit))
+
+	// An io.Reader of unknown length is sent chunked, without Content-Length.
+	chunked := io.MultiReader(strings.NewReader("x"), bytes.NewReader(make([]byte, limit)))
+	status, _, err = glueDo(ctx, w, http.MethodPut, "/len", chunked, 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, "chunked body over the limit")
+
+	status, body, err = glueDo(ctx, w, http.MethodPut, "/len", io.MultiReader(strings.NewReader("abc")), 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "3", body, "a small chunked body arrives whole")
+}

@@ -1,3 +1,5 @@
+//go:build js && wasm
+
 // Command glueworker is a test-only Worker on dokv's lean handler form that
 // exercises the glue's hazards (internal/e2e's glue tests): a Go instance
 // that exits while requests wait, a handler that

@@ -78,9 +78,11 @@
 // Inside a Worker (GOOS=js GOARCH=wasm), the Durable Object class is written
 // in Go too: the same object code, over the object's SQLite storage.
 // WorkersNamespace reaches the objects over Workers RPC, and Serve serves the
-// Worker's fetch handler and the DokvObject class from one Go instance per
-// isolate. cmd/dokv writes the JavaScript entry module and configs. Use the
-// request's context (r.Context()) for store calls in a handler: it carries
-// the request whose JavaScript context makes the calls, and it is canceled
-// when the client goes away.
+// Worker's fetch handler (a Handler: dokv's lean form, with no net/http) and
+// the DokvObject class from one Go instance per isolate; package dokvhttp
+// serves an http.Handler instead. cmd/dokv writes the JavaScript entry
+// module and configs. Use the request's context (r.Context()) for store
+// calls in a handler: it carries the request whose JavaScript context makes
+// the calls, and a call with any other context fails with
+// ErrInvalidArgument before it is sent.
 package dokv

@@ -1,7 +1,9 @@
-// Package app is the HTTP application of the example Worker: a plain
-// net/http handler over one dokv.Namespace. It builds on every platform; the
-// Worker's main package serves it over a Durable Object namespace, and tests
-// serve it over dokv.NewMemoryNamespace.
+// Package app is the HTTP application of the example Worker: a dokv.Handler
+// over one dokv.Namespace. Its byte routes, the hot path, are written on
+// dokv's lean handler form; its flow-job API is a net/http ServeMux served
+// through dokvhttp. It builds on every platform; the Worker's main package
+// serves it over a Durable Object namespace, and tests serve it over
+// dokv.NewMemoryNamespace with dokvhttp.FromHandler.
 //
 //	h, err := app.New(ns, app.WithShards(16))
 //

@@ -123,7 +123,7 @@ const imports = {
     }
   },
   // stubCall starts an RPC call to an object on behalf of the fetch request
-  // requestId (0: none known); when it settles, Go's settle(token, bits,
+  // requestId (Go refuses calls with none); when it settles, Go's settle(token, bits,
   // length) is invoked and take() hands over the reply or the error
   // message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
   // 16 durableObjectReset. The call is made by the request's own handler,
@@ -132,7 +132,6 @@ const imports = {
     const call = { token, binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), bytes: readBytes(reqPtr, reqLen) };
     const box = requests.get(requestId);
     if (box) box.push(call);
-    else if (requestId === 0) startCall(call);
     else Promise.resolve().then(() => settle(token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
   },
   // --- Durable Object side: the object's SQLite storage ---
@@ -248,7 +247,11 @@ function namespace(binding) {
   return ns;
 }
 
-function startCall({ token, binding, id, bytes }) {
+// startCall makes an RPC call for the request whose mailbox is box, in that
+// request's context. The call's settlement runs there too: it resumes Go
+// and then re-arms the box, so a response that Go delivered from another
+// request's context (whose wake-up workerd may drop) is found at once.
+function startCall({ token, binding, id, bytes }, box) {
   let promise;
   try {
     const ns = namespace(binding);
@@ -256,9 +259,15 @@ function startCall({ token, binding, id, bytes }) {
   } catch (e) {
     promise = Promise.reject(e);
   }
+  box.inflight++;
+  const done = (bits, data) => {
+    box.inflight--;
+    settle(token, bits, data);
+    box.rearm();
+  };
   promise.then(
-    (reply) => settle(token, 1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
-    (e) => settle(token, errorBits(e), encoder.encode(String(e?.message ?? e))),
+    (reply) => done(1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
+    (e) => done(errorBits(e), encoder.encode(String(e?.message ?? e))),
   );
 }
 
@@ -271,6 +280,7 @@ class Mailbox {
     this.queue = [];
     this.wake = null;
     this.aborted = false;
+    this.inflight = 0; // RPC calls made for this request and not settled
   }
   push(message) {
     this.queue.push(message);
@@ -291,15 +301,22 @@ class Mailbox {
   // that workerd drops: it delivers a promise resolution across requests
   // through the resolving request, and drops it if that request ends first.
   // The message itself is in the queue and is found at the next beat.
+  //
+  // A request with a call in flight and no Go timer due needs no timer:
+  // the call settles in this request's context, which keeps it alive, and
+  // re-arms this box after resuming Go (see startCall). That is the common
+  // case, a handler waiting for its object, and it saves a timer per
+  // request.
   next() {
     if (this.queue.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
       const wake = () => {
         if (this.wake === wake) this.wake = null;
         resolve();
       };
       this.wake = wake;
+      if (this.inflight > 0 && goTimerAt === null) return;
+      const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
       // The timer is never cleared: a wake-up from another request may be
       // dropped, and clearing the timer from there would leave this request
       // waiting on nothing. It fires within HEARTBEAT_MS and is harmless.
@@ -414,7 +431,7 @@ export default {
         while (box.queue.length > 0) {
           const message = box.queue.shift();
           if (message.token === undefined) return response(message);
-          startCall(message);
+          startCall(message, box);
         }
         await box.next();
       }
@@ -496,8 +513,8 @@ export class DokvObject extends DurableObject {
   }
 
   // call runs one dokv request (Uint8Array) and returns the reply
-  // (Uint8Array). The request runs inside transactionSync: a request that
-  // fails is rolled back whole.
+  // (Uint8Array). A request that may write runs inside transactionSync: if
+  // it fails, it is rolled back whole.
   call(request) {
     lastEnv ??= this.env;
     startGo();
@@ -510,14 +527,20 @@ export class DokvObject extends DurableObject {
     const bytes = request instanceof Uint8Array ? request : new Uint8Array(request);
     const ptr = writeIn(bytes);
     let n = 0;
-    try {
-      this.ctx.storage.transactionSync(() => {
-        n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
-        if (n < 0) throw ROLLBACK;
-      });
-    } catch (e) {
-      if (e !== ROLLBACK) throw e;
-      n = -n - 1;
+    if (ex.dokvWrites(bytes.length) === 0) {
+      // A read: its statements are consistent without a transaction.
+      n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
+      if (n < 0) n = -n - 1;
+    } else {
+      try {
+        this.ctx.storage.transactionSync(() => {
+          n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
+          if (n < 0) throw ROLLBACK;
+        });
+      } catch (e) {
+        if (e !== ROLLBACK) throw e;
+        n = -n - 1;
+      }
     }
     return memory().slice(ex.dokvOutput(), ex.dokvOutput() + n);
   }

@@ -73,6 +73,23 @@ func dokvObjectCall(h int32, _ int32, n int32) (result int32) {
 	return int32(len(output))
 }
 
+// dokvWrites reports (1 or 0) whether the request JS staged in input (n
+// bytes) may write: the entry module runs a request that only reads
+// outside transactionSync, as its SELECTs are consistent on their own, and
+// saves the transaction. A request it cannot tell is treated as a write.
+//
+//go:wasmexport dokvWrites
+func dokvWrites(n int32) int32 {
+	if int(n) != len(input) || n < 2 {
+		return 1
+	}
+	switch protocol.Op(input[1]) {
+	case protocol.OpGet, protocol.OpList:
+		return 0
+	}
+	return 1
+}
+
 // failCall leaves an internal-error reply in output and returns the value
 // that makes the entry module roll back.
 func failCall(msg string) int32 {

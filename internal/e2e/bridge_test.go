@@ -84,26 +84,10 @@ func (s bridgeStub) Call(ctx context.Context, request []byte) ([]byte, error) {
 	return nil, fmt.Errorf("%w: %d %s", sentinel, resp.StatusCode, bytes.TrimSpace(body))
 }
 
-var (
-	bridgeOnce sync.Once
-	bridge     *workerdtest.Worker
-	bridgeErr  error
-)
+// bridge is the package's one bridge Worker.
+var bridge = &sharedWorker{pkg: "./internal/e2e/bridge", config: workerfiles.Config{
+	Name: "dokv-bridge", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-bridge",
+}}
 
-// startBridge starts one bridge Worker for the package's tests.
-func startBridge(t *testing.T) *workerdtest.Worker {
-	t.Helper()
-	bin := workerdtest.Require(t)
-	bridgeOnce.Do(func() {
-		bridge, bridgeErr = workerdtest.Build(bin, "./internal/e2e/bridge", workerfiles.Config{
-			Name: "dokv-bridge", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-bridge",
-		})
-		if bridgeErr == nil {
-			bridgeErr = bridge.Start()
-		}
-	})
-	if bridgeErr != nil {
-		t.Fatalf("starting the bridge Worker on workerd: %v", bridgeErr)
-	}
-	return bridge
-}
+// startBridge starts the bridge Worker for the package's tests.
+func startBridge(t *testing.T) *workerdtest.Worker { return bridge.start(t) }

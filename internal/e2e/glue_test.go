@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,30 +22,13 @@ import (
 	"github.com/dokv/dokv/internal/workerfiles"
 )
 
-var (
-	glueOnce sync.Once
-	glue     *workerdtest.Worker
-	glueErr  error
-)
+// glue is the package's one glue test Worker (./internal/e2e/glueworker).
+var glue = &sharedWorker{pkg: "./internal/e2e/glueworker", config: workerfiles.Config{
+	Name: "dokv-glue", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-glue",
+}}
 
-// startGlue starts one glue test Worker (./internal/e2e/glueworker) for the
-// package's tests.
-func startGlue(t *testing.T) *workerdtest.Worker {
-	t.Helper()
-	bin := workerdtest.Require(t)
-	glueOnce.Do(func() {
-		glue, glueErr = workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
-			Name: "dokv-glue", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-glue",
-		})
-		if glueErr == nil {
-			glueErr = glue.Start()
-		}
-	})
-	if glueErr != nil {
-		t.Fatalf("starting the glue Worker on workerd: %v", glueErr)
-	}
-	return glue
-}
+// startGlue starts the glue Worker for the package's tests.
+func startGlue(t *testing.T) *workerdtest.Worker { return glue.start(t) }
 
 // glueRaw writes head to a new connection to the Worker, then, on a
 // goroutine, whatever send writes (errors ignored: the server may answer

@@ -5,21 +5,57 @@ package e2e
 
 import (
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/dokv/dokv/internal/workerdtest"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for name, w := range map[string]*workerdtest.Worker{"bridge": bridge, "glue": glue} {
-		if w == nil {
-			continue
-		}
-		if code != 0 {
-			os.Stderr.WriteString("workerd log of the " + name + " Worker:\n" + w.Log())
-		}
-		w.Remove()
+	for _, s := range []*sharedWorker{bridge, glue} {
+		s.stop(code != 0)
 	}
 	os.Exit(code)
+}
+
+// sharedWorker is a test Worker that the package's tests share: built and
+// started by the first test that needs it, removed after the last.
+type sharedWorker struct {
+	pkg    string
+	config workerfiles.Config
+
+	once sync.Once
+	w    *workerdtest.Worker
+	err  error
+}
+
+// start returns the running Worker, building and starting it on first use;
+// it fails the test if workerd cannot run it.
+func (s *sharedWorker) start(t *testing.T) *workerdtest.Worker {
+	t.Helper()
+	bin := workerdtest.Require(t)
+	s.once.Do(func() {
+		s.w, s.err = workerdtest.Build(bin, s.pkg, s.config)
+		if s.err == nil {
+			s.err = s.w.Start()
+		}
+	})
+	if s.err != nil {
+		t.Fatalf("starting %s on workerd: %v", s.pkg, s.err)
+	}
+	return s.w
+}
+
+// stop removes the Worker if it was built, printing workerd's log first
+// when showLog is set.
+func (s *sharedWorker) stop(showLog bool) {
+	if s.w == nil {
+		return
+	}
+	if showLog {
+		os.Stderr.WriteString("workerd log of " + s.pkg + ":\n" + s.w.Log())
+	}
+	s.w.Remove()
 }

@@ -297,8 +297,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 	return res, nil
 }
 
-// runRound starts v on fresh storage and runs the latency and throughput
-// phases on /single. Failed requests are counted in fails.
+// runRound starts v on fresh storage under store and runs the latency and
+// throughput phases on /single, and the throughput phases on /perkey. Failed requests are counted in fails.
 func runRound(ctx context.Context, bin string, v *variant, store string, o options, fails *failures) (round, error) {
 	rr := round{Store: store}
 	s, err := startServer(bin, v, store, o.Verbose)
@@ -318,14 +318,21 @@ func runRound(ctx context.Context, bin string, v *variant, store string, o optio
 	onErr := func(phase string) func(error) {
 		return func(err error) { fails.add(v.name+", "+phase, err, s.logTail) }
 	}
-	put := func(ctx context.Context, i int) error {
-		k := i % o.Keys
-		return c.put(ctx, singlePath(k), value(k, o.ValueSize))
+	// putOn and getOn make request i a PUT or a GET of key i % o.Keys at
+	// the path path gives it.
+	putOn := func(path func(int) string) func(context.Context, int) error {
+		return func(ctx context.Context, i int) error {
+			k := i % o.Keys
+			return c.put(ctx, path(k), value(k, o.ValueSize))
+		}
 	}
-	get := func(ctx context.Context, i int) error {
-		k := i % o.Keys
-		return c.get(ctx, singlePath(k), value(k, o.ValueSize), false)
+	getOn := func(path func(int) string) func(context.Context, int) error {
+		return func(ctx context.Context, i int) error {
+			k := i % o.Keys
+			return c.get(ctx, path(k), value(k, o.ValueSize), false)
+		}
 	}
+	put, get := putOn(singlePath), getOn(singlePath)
 	// Warm up (this starts the Go instance and the object), then write
 	// every key once so that every GET below hits.
 	warm := max(o.Warmup, o.Keys)
@@ -367,18 +374,10 @@ func runRound(ctx context.Context, bin string, v *variant, store string, o optio
 	}
 	// The same on /perkey: every key its own Durable Object. The PUTs
 	// create the objects (one per key), the GETs read them back.
-	perKeyPut := func(ctx context.Context, i int) error {
-		k := i % o.Keys
-		return c.put(ctx, perKeyPath(k), value(k, o.ValueSize))
-	}
-	perKeyGet := func(ctx context.Context, i int) error {
-		k := i % o.Keys
-		return c.get(ctx, perKeyPath(k), value(k, o.ValueSize), false)
-	}
-	if rr.ConcPutPerKey, rr.CPUPutPerKey, err = conc("concurrent PUT /perkey", perKeyPut); err != nil {
+	if rr.ConcPutPerKey, rr.CPUPutPerKey, err = conc("concurrent PUT /perkey", putOn(perKeyPath)); err != nil {
 		return rr, err
 	}
-	if rr.ConcGetPerKey, rr.CPUGetPerKey, err = conc("concurrent GET /perkey", perKeyGet); err != nil {
+	if rr.ConcGetPerKey, rr.CPUGetPerKey, err = conc("concurrent GET /perkey", getOn(perKeyPath)); err != nil {
 		return rr, err
 	}
 	rr.RSS = s.rssBytes()

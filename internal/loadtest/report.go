@@ -387,6 +387,10 @@ func (r *results) writeDiagnostics(w io.Writer) {
 	}
 	perReq(fmt.Sprintf("PUT, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcPut })
 	perReq(fmt.Sprintf("GET, %d clients", r.Opts.Clients), func(x round) float64 { return x.ConcGet })
+	durRow(fmt.Sprintf("workerd CPU per PUT, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUPut })
+	durRow(fmt.Sprintf("workerd CPU per GET, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGet })
+	durRow(fmt.Sprintf("workerd CPU per PUT /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUPutPerKey })
+	durRow(fmt.Sprintf("workerd CPU per GET /perkey, %d clients", r.Opts.Clients), func(x round) time.Duration { return x.CPUGetPerKey })
 	coldRow := func(name string, m map[string][]cold, pick func(cold) time.Duration) {
 		d, h, b := medianCold(m["dokv"], pick), medianCold(m["hybrid"], pick), medianCold(m["baseline"], pick)
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", name, ms(d), ms(h), ms(b), ms(d-h), ms(h-b))

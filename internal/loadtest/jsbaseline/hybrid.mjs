@@ -2,17 +2,20 @@
 // -diagnose): dokv's Go Durable Object (DokvObject from dokv's entry module,
 // running the Go wasm) behind a fetch handler written in JS instead of Go.
 // Comparing it with dokv and with the JS baseline splits dokv's cost into
-// its Worker side and its object side. It serves /single/{key} like the
-// baseline (worker.mjs), encoding dokv's wire protocol (internal/protocol,
+// its Worker side and its object side. It serves /single/{key} and
+// /perkey/{key} like the baseline (worker.mjs), encoding dokv's wire protocol (internal/protocol,
 // version 1) itself: one RPC call, DokvObject.call(bytes), per request.
 import { DokvObject } from "./entry.mjs";
 
 export { DokvObject };
 
-// The stored key and the object of dokv's SingleObject("single") store with
-// prefix "worker:single:" (internal/router).
-const SPACE = "14:worker:single:";
-const OBJECT_NAME = "dokv/14:worker:single:/single/single";
+// The stored keys and objects of dokv's SingleObject("single") store with
+// prefix "worker:single:" and its PerKey() store with prefix
+// "worker:perkey:" (internal/router; the load test's keys have no hash tag).
+const ROUTES = [
+  { path: "/single/", space: "14:worker:single:", object: () => "dokv/14:worker:single:/single/single" },
+  { path: "/perkey/", space: "14:worker:perkey:", object: (key) => "dokv/14:worker:perkey:/key/" + key },
+];
 const MAX_KEY_BYTES = 2048;
 const MAX_ENTRY_BYTES = 2 << 20;
 const encoder = new TextEncoder();
@@ -63,10 +66,12 @@ function error(status, message) {
 export default {
   async fetch(request_, env) {
     const url = new URL(request_.url);
-    if (!url.pathname.startsWith("/single/")) return error(404, "no route for " + url.pathname);
+    const route = ROUTES.find((r) => url.pathname.startsWith(r.path));
+    if (!route) return error(404, "no route for " + url.pathname);
+    const SPACE = route.space;
     let key;
     try {
-      key = decodeURIComponent(url.pathname.slice("/single/".length));
+      key = decodeURIComponent(url.pathname.slice(route.path.length));
     } catch {
       return error(400, "invalid key: not valid UTF-8");
     }
@@ -74,7 +79,7 @@ export default {
     const keyBytes = encoder.encode(key).length;
     if (keyBytes > MAX_KEY_BYTES) return error(400, "invalid key: too long");
     const ns = env.DOKV;
-    const stub = ns.get(ns.idFromName(OBJECT_NAME));
+    const stub = ns.get(ns.idFromName(route.object(key)));
     let req;
     switch (request_.method) {
       case "PUT": {

@@ -46,8 +46,14 @@ const objects = new Map(); // Go object handle -> ctx.storage.sql
 let nextRequest = 1;
 let staged = EMPTY; // bytes a dokv import prepared for Go to take
 
+// memory is a view of Go's linear memory. The view is kept until the
+// memory grows (which replaces its buffer), so that the many reads and
+// writes of a request do not each allocate one.
+let memoryView = new Uint8Array(0);
 function memory() {
-  return new Uint8Array(ex.mem.buffer);
+  const buffer = ex.mem.buffer;
+  if (memoryView.buffer !== buffer) memoryView = new Uint8Array(buffer);
+  return memoryView;
 }
 function readString(ptr, len) {
   return decoder.decode(memory().subarray(ptr, ptr + len));

@@ -178,6 +178,10 @@ type Faults struct {
 	LostReply float64
 	// MaxLatency delays each call by a random duration up to it.
 	MaxLatency time.Duration
+	// SlowReply delays the reply of every call that ran by this long. A
+	// context that ends meanwhile gets its error although the request ran,
+	// as when a deadline passes while the reply is on its way.
+	SlowReply time.Duration
 }
 
 // FaultCounts reports how many faults a FaultyNamespace injected.
@@ -279,6 +283,15 @@ func (s faultyStub) Call(ctx context.Context, request []byte) ([]byte, error) {
 	reply, err := s.next.Call(ctx, request)
 	if err == nil && p.lostReply {
 		return nil, fmt.Errorf("%w: injected fault after the request ran", ErrUnknownOutcome)
+	}
+	if err == nil && s.ns.faults.SlowReply > 0 {
+		t := time.NewTimer(s.ns.faults.SlowReply)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 	return reply, err
 }

@@ -57,6 +57,22 @@ var (
 	ErrUnavailable error = &impliedError{msg: "dokv: object unavailable", implies: ErrUnknownOutcome}
 )
 
+// sentinels are the errors an *Error may wrap.
+var sentinels = []error{
+	ErrNotFound, ErrConflict, ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys, ErrCrossObject, ErrUnsupported,
+	ErrInvalidArgument, ErrDecode, ErrProtocol, ErrObject, ErrUnknownOutcome, ErrOverloaded, ErrUnavailable,
+}
+
+// isSentinel reports whether err matches one of dokv's sentinels.
+func isSentinel(err error) bool {
+	for _, s := range sentinels {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
+}
+
 // impliedError is a sentinel that also matches a more general one.
 type impliedError struct {
 	msg     string
@@ -77,7 +93,9 @@ type Error struct {
 	Current uint64
 	// Detail adds the object's or the codec's explanation, if any.
 	Detail string
-	// Err is the sentinel error, or the codec's error for ErrDecode.
+	// Err is the sentinel error, or an error that wraps it: the codec's
+	// error with ErrDecode, the context's or the Stub's error with
+	// ErrUnknownOutcome.
 	Err error
 }
 

@@ -70,7 +70,25 @@ func TestRetry_BoundedByContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	err = s.Set(ctx, "k", 1)
-	assert.Equal(t, context.DeadlineExceeded, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.ErrorIs(t, err, dokv.ErrUnknownOutcome, "attempts were sent: the caller cannot tell whether one ran")
+}
+
+// However many attempts a policy allows, the backoff never overflows.
+func TestRetry_ManyAttemptsNeverPanic(t *testing.T) {
+	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Unavailable: 1})
+	for _, p := range []dokv.RetryPolicy{
+		{MaxAttempts: 70, BaseDelay: time.Nanosecond, MaxDelay: time.Microsecond},
+		{MaxAttempts: 100, BaseDelay: time.Microsecond, MaxDelay: time.Duration(1<<63 - 1)},
+		{MaxAttempts: 70, BaseDelay: 0, MaxDelay: 0},
+	} {
+		s, err := dokv.New[int](ns, dokv.WithRetry(p))
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		assert.NotPanics(t, func() { err = s.Set(ctx, "k", 1) }, "%+v", p)
+		cancel()
+		assert.ErrorIs(t, err, dokv.ErrUnknownOutcome, "%+v", p) // unavailable to the end, or cut off by ctx
+	}
 }
 
 func TestFaults_LostReplyRanTheRequest(t *testing.T) {

@@ -136,7 +136,7 @@ func (s *Store[T]) getEntry(ctx context.Context, op, key string) (Entry[T], erro
 	if err := s.codec.Unmarshal(reply.Value, &e.Value); err != nil {
 		var zero T
 		e.Value = zero
-		return e, &Error{Op: op, Key: key, Object: object, Err: ErrDecode, Detail: err.Error()}
+		return e, &Error{Op: op, Key: key, Object: object, Err: decodeError(err)}
 	}
 	e.Version = reply.Version
 	return e, nil
@@ -248,6 +248,10 @@ func backoff(ctx context.Context, attempt int, roundTrip time.Duration) error {
 	return sleep(ctx, rand.N(ceiling)+1)
 }
 
+// decodeError is the error of a stored value the codec could not decode: it
+// matches ErrDecode and keeps the codec's error reachable with errors.As.
+func decodeError(err error) error { return fmt.Errorf("%w: %w", ErrDecode, err) }
+
 // writeOne sends a write of one key. value is encoded for puts.
 func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Mutation, value any) (uint64, error) {
 	if err := checkKey(op, key); err != nil {
@@ -277,7 +281,7 @@ func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Muta
 func (s *Store[T]) encode(op, key, object, storedKey string, value any) ([]byte, error) {
 	data, err := s.codec.Marshal(value)
 	if err != nil {
-		return nil, &Error{Op: op, Key: key, Object: object, Err: ErrDecode, Detail: "encode: " + err.Error()}
+		return nil, &Error{Op: op, Key: key, Object: object, Err: fmt.Errorf("%w: encode: %w", ErrDecode, err)}
 	}
 	if size := len(storedKey) + len(data); size > MaxEntryBytes {
 		return nil, &Error{Op: op, Key: key, Object: object, Err: ErrValueTooLarge,
@@ -299,12 +303,9 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 		return protocol.Reply{}, &Error{Op: op, Key: keyAt(0), Object: object, Err: ErrValueTooLarge,
 			Detail: fmt.Sprintf("request of %d bytes exceeds %d", len(buf), protocol.MaxRequestBytes)}
 	}
-	raw, err := s.send(ctx, object, req, buf)
+	raw, sent, err := s.send(ctx, object, req, buf)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
-			return protocol.Reply{}, ctxErr
-		}
-		return protocol.Reply{}, &Error{Op: op, Key: keyAt(0), Object: object, Err: err}
+		return protocol.Reply{}, callFailure(ctx, op, keyAt(0), object, req, sent, err)
 	}
 	reply, err := protocol.DecodeReply(req.Op, raw)
 	if err != nil {
@@ -326,22 +327,49 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 // send calls the object with buf, retrying an idempotent request that failed
 // with ErrUnavailable under the store's RetryPolicy, each time with a new
 // stub.
-func (s *Store[T]) send(ctx context.Context, object string, req *protocol.Request, buf []byte) ([]byte, error) {
+//
+// sent reports whether any attempt reached a stub: a request refused before
+// sending, because ctx had ended, cannot have run.
+func (s *Store[T]) send(ctx context.Context, object string, req *protocol.Request, buf []byte) (raw []byte, sent bool, err error) {
 	id := s.objectID(object)
 	attempts := 1
 	if idempotent(req) {
 		attempts = s.retry.MaxAttempts
 	}
 	for attempt := 1; ; attempt++ {
-		raw, err := s.ns.Get(id).Call(ctx, buf)
-		if err == nil || attempt >= attempts || !errors.Is(err, ErrUnavailable) {
-			return raw, err
+		if err := ctx.Err(); err != nil {
+			return nil, sent, err // never send for a caller that has gone
 		}
-		ceiling := min(s.retry.BaseDelay<<(attempt-1), s.retry.MaxDelay)
-		if err := sleep(ctx, rand.N(ceiling+1)); err != nil {
-			return nil, err
+		raw, err := s.ns.Get(id).Call(ctx, buf)
+		sent = true
+		if err == nil || attempt >= attempts || !errors.Is(err, ErrUnavailable) {
+			return raw, sent, err
+		}
+		if err := sleep(ctx, rand.N(s.retry.ceiling(attempt)+1)); err != nil {
+			return nil, sent, err
 		}
 	}
+}
+
+// callFailure turns the error of a call that failed into what the caller
+// gets. A request refused before sending returns the context's error as it
+// is. Otherwise the request may have run: a write cut off by its context
+// gets an *Error matching both ErrUnknownOutcome and the context's error; a
+// read, whose outcome does not matter, the context's error; an error from a
+// Stub that names no dokv sentinel (a Stub implemented elsewhere) is an
+// unknown outcome wrapping it, as the Stub contract says.
+func callFailure(ctx context.Context, op, key, object string, req *protocol.Request, sent bool, err error) error {
+	ctxErr := ctx.Err()
+	canceled := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+	switch {
+	case canceled && ctxErr != nil && (!sent || req.Op != protocol.OpWrite):
+		return ctxErr
+	case canceled && ctxErr != nil:
+		err = fmt.Errorf("%w: %w", ErrUnknownOutcome, ctxErr)
+	case !isSentinel(err):
+		err = fmt.Errorf("%w: %w", ErrUnknownOutcome, err)
+	}
+	return &Error{Op: op, Key: key, Object: object, Err: err}
 }
 
 // idempotent reports whether sending req twice has the same effect as once:
@@ -472,7 +500,7 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T
 			}
 			e := Entry[T]{Key: key, Version: rec.Version}
 			if err := s.codec.Unmarshal(rec.Value, &e.Value); err != nil {
-				yield(Entry[T]{}, &Error{Op: "list", Key: key, Object: s.router.ObjectName(key), Err: ErrDecode, Detail: err.Error()})
+				yield(Entry[T]{}, &Error{Op: "list", Key: key, Object: s.router.ObjectName(key), Err: decodeError(err)})
 				return
 			}
 			if !yield(e, nil) {

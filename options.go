@@ -157,6 +157,20 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 4, BaseDelay: 10 * time.Millisecond, MaxDelay: 500 * time.Millisecond}
 }
 
+// ceiling is the ceiling of the random wait before retry attempt+1:
+// BaseDelay doubled attempt-1 times, at most MaxDelay. It never overflows,
+// whatever MaxAttempts is.
+func (p RetryPolicy) ceiling(attempt int) time.Duration {
+	if p.BaseDelay <= 0 || p.MaxDelay <= 0 {
+		return max(0, min(p.BaseDelay, p.MaxDelay))
+	}
+	shift := attempt - 1
+	if shift >= 62 || p.BaseDelay > p.MaxDelay>>shift {
+		return p.MaxDelay
+	}
+	return p.BaseDelay << shift
+}
+
 // WithRetry sets the retry policy for calls that fail with ErrUnavailable;
 // the default is DefaultRetryPolicy(). RetryPolicy{MaxAttempts: 1} turns
 // retries off.

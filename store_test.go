@@ -2,8 +2,10 @@ package dokv_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -52,23 +54,63 @@ func TestError_NamesOperationKeyAndObject(t *testing.T) {
 	assert.Same(t, dokv.ErrNotFound, errors.Unwrap(err), "the sentinel is wrapped once")
 }
 
-func TestStore_ContextErrorsPassThroughUnwrapped(t *testing.T) {
-	ns := stubFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+// A request refused before sending returns the context's error as it is; a
+// read cut off after sending does too; a write cut off after sending may
+// have run, so its error says so and still matches the context's error.
+func TestStore_ContextErrors(t *testing.T) {
+	// Reads are answered by a memory namespace; writes wait for the
+	// caller's context to end, as a call whose reply never comes.
+	mem := dokv.NewMemoryNamespace()
+	var calls atomic.Int64
+	ns := stubFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+		calls.Add(1)
+		if req[1] != 2 { // not a write
+			return mem.Get(mem.IDFromName("only")).Call(ctx, req)
+		}
 		<-ctx.Done()
 		return nil, ctx.Err()
 	})
 	s, err := dokv.New[string](ns)
 	require.NoError(t, err)
 
-	ctx, cancel := context.WithCancel(context.Background())
+	canceled, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = s.Get(ctx, "k")
+	_, err = s.Get(canceled, "k")
 	assert.Same(t, context.Canceled, err)
+	assert.Same(t, context.Canceled, s.Set(canceled, "k", "v"))
+	_, err = s.CompareAndSwap(canceled, "k", 0, "v")
+	assert.Same(t, context.Canceled, err)
+	assert.Zero(t, calls.Load(), "nothing is sent for a context that has ended")
 
-	ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
-	defer cancel()
-	err = s.Set(ctx, "k", "v")
-	assert.Equal(t, context.DeadlineExceeded, err)
+	cut := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	reads, err := dokv.New[string](stubFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	require.NoError(t, err)
+	_, err = reads.Get(cut(), "k")
+	assert.Equal(t, context.DeadlineExceeded, err, "a read's outcome does not matter")
+
+	for name, write := range map[string]func(ctx context.Context) error{
+		"set": func(ctx context.Context) error { return s.Set(ctx, "k", "v") },
+		"cas": func(ctx context.Context) error { _, err := s.CompareAndSwap(ctx, "k", 3, "v"); return err },
+		"cad": func(ctx context.Context) error { return s.CompareAndDelete(ctx, "k", 3) },
+		"txn": func(ctx context.Context) error { _, err := s.Txn().SetIf("k", 3, "v").Commit(ctx); return err },
+		"update": func(ctx context.Context) error {
+			_, err := s.Update(ctx, "k", func(string, bool) (string, error) { return "v", nil })
+			return err
+		},
+	} {
+		err := write(cut())
+		var e *dokv.Error
+		require.ErrorAs(t, err, &e, name)
+		assert.ErrorIs(t, err, dokv.ErrUnknownOutcome, name)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, name)
+	}
 }
 
 func TestStore_MemoryNamespaceHonoursCanceledContext(t *testing.T) {
@@ -81,16 +123,40 @@ func TestStore_MemoryNamespaceHonoursCanceledContext(t *testing.T) {
 	assert.Same(t, context.Canceled, err)
 }
 
-func TestStore_StubFailureIsWrapped(t *testing.T) {
+// The Stub contract says a failed call may have run: a Stub implemented
+// elsewhere that fails with a plain error gives an unknown outcome that
+// wraps it, and Update recovers from it as from dokv's own.
+func TestStore_PlainStubErrorIsAnUnknownOutcome(t *testing.T) {
 	boom := errors.New("connection reset")
 	s, err := dokv.New[string](stubFunc(func(context.Context, []byte) ([]byte, error) { return nil, boom }))
 	require.NoError(t, err)
 	err = s.Set(context.Background(), "k", "v")
 	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, dokv.ErrUnknownOutcome)
 	var e *dokv.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, "set", e.Op)
 	assert.Equal(t, "k", e.Key)
+
+	// A Stub that drops the reply of every other write after running it.
+	mem := dokv.NewMemoryNamespace()
+	var writes atomic.Int64
+	flaky := stubFunc(func(ctx context.Context, req []byte) ([]byte, error) {
+		reply, err := mem.Get(mem.IDFromName("only")).Call(ctx, req)
+		if err == nil && req[1] == 2 && writes.Add(1)%2 == 0 {
+			return nil, boom
+		}
+		return reply, err
+	})
+	counter, err := dokv.New[int](flaky)
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, counter.Set(ctx, "n", 1)) // the first write: its reply arrives
+	_, err = counter.Update(ctx, "n", func(n int, _ bool) (int, error) { return n + 1, nil })
+	require.ErrorIs(t, err, dokv.ErrUnknownOutcome, "the write ran but its reply was lost: Update cannot tell and says so")
+	got, err := counter.Get(ctx, "n")
+	require.NoError(t, err)
+	assert.Equal(t, 2, got, "the increment happened once")
 }
 
 func TestStore_MalformedReplyIsProtocolError(t *testing.T) {
@@ -202,4 +268,33 @@ func TestObject_RefusesOversizedRequests(t *testing.T) {
 		t.Fatalf("an oversized request stored %q (%v)", e.Key, err)
 	}
 	require.NoError(t, s.Set(ctx, "after", "ok"), "the object still works")
+}
+
+// A stored value that does not decode gives ErrDecode with the codec's own
+// error reachable, so a caller can tell a syntax error from a type mismatch.
+func TestStore_DecodeErrorKeepsTheCodecError(t *testing.T) {
+	ctx := context.Background()
+	ns := dokv.NewMemoryNamespace()
+	raw, err := dokv.New[[]byte](ns, dokv.WithCodec(dokv.Raw()), dokv.WithPartitioning(dokv.SingleObject("o")))
+	require.NoError(t, err)
+	typed, err := dokv.New[struct{ N int }](ns, dokv.WithPartitioning(dokv.SingleObject("o")))
+	require.NoError(t, err)
+	require.NoError(t, raw.Set(ctx, "syntax", []byte("{not json")))
+	require.NoError(t, raw.Set(ctx, "type", []byte(`{"N":"a string"}`)))
+
+	_, err = typed.Get(ctx, "syntax")
+	require.ErrorIs(t, err, dokv.ErrDecode)
+	var syntax *json.SyntaxError
+	assert.ErrorAs(t, err, &syntax)
+
+	_, err = typed.Get(ctx, "type")
+	require.ErrorIs(t, err, dokv.ErrDecode)
+	var mismatch *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &mismatch)
+
+	for _, err := range typed.List(ctx, dokv.ListOptions{}) {
+		require.ErrorIs(t, err, dokv.ErrDecode)
+		assert.ErrorAs(t, err, &syntax)
+		break
+	}
 }

@@ -40,5 +40,6 @@ func behaviours() []behaviour {
 	all = append(all, txnBehaviours()...)
 	all = append(all, isolationBehaviours()...)
 	all = append(all, limitBehaviours()...)
+	all = append(all, contextBehaviours()...)
 	return all
 }

@@ -54,13 +54,16 @@
 //
 // # Errors
 //
-// Every failure, except the context's own errors, is an *Error naming the
-// operation, the key and the object, and wrapping one sentinel: ErrNotFound,
-// ErrConflict, ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys,
-// ErrCrossObject, ErrUnsupported, ErrInvalidArgument, ErrDecode,
-// ErrProtocol or ErrObject. Test them with errors.Is. Requests that break a
-// limit (MaxKeyBytes, MaxEntryBytes, MaxTxnKeys) fail before they are sent
-// and change nothing.
+// Every failure, except a context's own error for a call that was not sent
+// (or a read cut off), is an *Error naming the operation, the key and the
+// object, and wrapping one sentinel: ErrNotFound, ErrConflict,
+// ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys, ErrCrossObject,
+// ErrUnsupported, ErrInvalidArgument, ErrDecode, ErrProtocol, ErrObject,
+// ErrOverloaded, ErrUnavailable or ErrUnknownOutcome. Test them with
+// errors.Is. A write cut off by its context after it was sent matches both
+// ErrUnknownOutcome and the context's error; a Stub's own error becomes
+// ErrUnknownOutcome wrapping it. Requests that break a limit (MaxKeyBytes,
+// MaxEntryBytes, MaxTxnKeys) fail before they are sent and change nothing.
 //
 // # Retries and faults
 //

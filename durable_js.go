@@ -17,11 +17,15 @@ import (
 // WorkersNamespace returns the Durable Object namespace bound to the Worker
 // under binding (a durable_objects binding in wrangler.toml whose class is
 // DokvObject). Calls reach the objects over Workers RPC with the request's
-// bytes. The binding is looked up when the first call is made, so
-// WorkersNamespace may be called in main, before Serve.
+// bytes. It checks the binding at once (the Worker's bindings are known
+// before main runs), and fails with ErrInvalidArgument naming it if it is
+// missing or is not a Durable Object namespace.
 func WorkersNamespace(binding string) (Namespace, error) {
 	if binding == "" {
 		return nil, &Error{Op: "workers", Err: ErrInvalidArgument, Detail: "empty binding name"}
+	}
+	if _, err := workers.IDFromName(binding, "dokv-binding-check"); err != nil {
+		return nil, &Error{Op: "workers", Err: ErrInvalidArgument, Detail: err.Error()}
 	}
 	return &workersNamespace{binding: binding}, nil
 }

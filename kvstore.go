@@ -20,7 +20,9 @@ const (
 	// MaxKeyBytes is the longest key, in bytes.
 	MaxKeyBytes = 2048
 	// MaxEntryBytes bounds an encoded key (with the store's prefix) plus its
-	// encoded value.
+	// encoded value: 1,999,936 bytes, so that every entry dokv accepts is a
+	// row Cloudflare stores (2,000,000 bytes at most, of which 64 are kept
+	// for the row's version and SQLite's record header).
 	MaxEntryBytes = protocol.MaxEntryBytes
 	// MaxTxnKeys bounds the keys of one transaction.
 	MaxTxnKeys = protocol.MaxMutations
@@ -187,7 +189,15 @@ func (s *Store[T]) CompareAndDelete(ctx context.Context, key string, version uin
 // Update never applies fn's result twice. If its write fails with an unknown
 // outcome, it reads the key again: if the version is the one it read before,
 // the write did not happen and it tries again; otherwise it returns an error
-// wrapping ErrUnknownOutcome.
+// wrapping ErrUnknownOutcome. If ctx ends while its write is on its way, the
+// error matches both ErrUnknownOutcome and the context's error.
+//
+// That rests on one assumption: a call that failed does not run later, after
+// Update's second read (a Durable Object runs a call when it arrives or
+// never; a call whose reply was lost has already run). If a failed call
+// could arrive late, fn's result could be applied twice: once by the late
+// write, once by the retry, which would then conflict, read the late
+// write's result and call fn on it.
 func (s *Store[T]) Update(ctx context.Context, key string, fn func(current T, exists bool) (T, error)) (T, error) {
 	var zero T
 	for attempt := 0; ; attempt++ {

@@ -24,7 +24,7 @@ import (
 
 // glue is the package's one glue test Worker (./internal/e2e/glueworker).
 var glue = &sharedWorker{pkg: "./internal/e2e/glueworker", config: workerfiles.Config{
-	Name: "dokv-glue", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-glue",
+	Name: "dokv-glue", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-glue", Vars: map[string]string{"PLAIN": "text"},
 }}
 
 // startGlue starts the glue Worker for the package's tests.
@@ -176,4 +176,20 @@ func TestGlue_RequestBodyLimit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, status)
 	assert.Equal(t, "3", body, "a small chunked body arrives whole")
+}
+
+// A binding that is missing, or is not a Durable Object namespace, fails in
+// WorkersNamespace with ErrInvalidArgument naming it, not later on every
+// call.
+func TestGlue_WorkersNamespaceChecksTheBinding(t *testing.T) {
+	w := startGlue(t)
+	for name, want := range map[string]int{"KV": http.StatusOK, "MISSING": http.StatusBadRequest, "PLAIN": http.StatusBadRequest} {
+		status, body, err := glueDo(context.Background(), w, http.MethodGet, "/binding?name="+name, nil, 10*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, want, status, "%s: %s", name, body)
+		if want != http.StatusOK {
+			assert.Contains(t, body, "invalid argument", name)
+			assert.Contains(t, body, name, "the error names the binding")
+		}
+	}
 }

@@ -2,7 +2,6 @@ package lincheck
 
 import (
 	"context"
-	"errors"
 	"math/rand/v2"
 	"sync"
 
@@ -176,6 +175,9 @@ func (n failing) Get(id dokv.ObjectID) dokv.Stub { return failingStub{} }
 
 type failingStub struct{}
 
+// Call answers with a reply the client cannot decode: an ErrProtocol that
+// no model of a working store allows. (A plain error would be an unknown
+// outcome, which the model does allow.)
 func (failingStub) Call(context.Context, []byte) ([]byte, error) {
-	return nil, errors.New("connection refused")
+	return []byte("connection refused"), nil
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dokv/dokv/internal/protocol"
 )
@@ -73,26 +74,53 @@ func Merge(ctx context.Context, objects []string, start string, limit, page int,
 	}
 }
 
+// MaxConcurrentFetches is how many objects Merge asks for their first page
+// at once. A store may have thousands of shards: one call each at the same
+// time would flood the namespace (and, on Workers, the request's
+// simultaneous connections).
+const MaxConcurrentFetches = 16
+
+// fillAll fills every cursor with its first page, at most
+// MaxConcurrentFetches at a time. The first failure stops the others: calls
+// in flight see their context canceled, and no new call starts.
 func fillAll(ctx context.Context, cursors []*cursor, n int, fetch Fetch) error {
 	if len(cursors) == 1 {
 		return cursors[0].fill(ctx, n, fetch)
 	}
-	errs := make([]error, len(cursors))
-	var wg sync.WaitGroup
-	for i, c := range cursors {
+	fillCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		next  atomic.Int64
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	for range min(MaxConcurrentFetches, len(cursors)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = c.fill(ctx, n, fetch)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(cursors) || fillCtx.Err() != nil {
+					return
+				}
+				if err := cursors[i].fill(fillCtx, n, fetch); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+			}
 		}()
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	if first != nil {
+		return first
 	}
-	return nil
+	return ctx.Err() // a caller that went away left cursors unfilled
 }
 
 // cursor is one object's position: its unread page, and where the next page

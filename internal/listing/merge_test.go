@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -438,4 +440,53 @@ func TestMerge_MatchesModel(t *testing.T) {
 			require.LessOrEqual(t, c.limit, page, args)
 		}
 	}
+}
+
+// The first pages of many objects are fetched at most MaxConcurrentFetches
+// at a time, and the first failure stops the rest.
+func TestMerge_BoundsConcurrentFetches(t *testing.T) {
+	objects := make([]string, 256)
+	for i := range objects {
+		objects[i] = fmt.Sprintf("o%03d", i)
+	}
+	var inFlight, most, calls atomic.Int64
+	failOn := "" // the object whose fetch fails
+	slow := func(ctx context.Context, object, after string, limit int) ([]protocol.Record, bool, error) {
+		calls.Add(1)
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			m := most.Load()
+			if n <= m || most.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		select {
+		case <-time.After(time.Millisecond):
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
+		if object == failOn {
+			return nil, false, errors.New("shard o040 failed")
+		}
+		return []protocol.Record{{Key: object + "/k"}}, false, nil
+	}
+	var got []string
+	for rec, err := range Merge(context.Background(), objects, "", 0, 10, slow) {
+		require.NoError(t, err)
+		got = append(got, rec.Key)
+	}
+	assert.Len(t, got, len(objects))
+	assert.LessOrEqual(t, most.Load(), int64(MaxConcurrentFetches))
+	assert.Greater(t, most.Load(), int64(1), "the first pages are fetched concurrently")
+
+	calls.Store(0)
+	failOn = "o040"
+	var errs []error
+	for _, err := range Merge(context.Background(), objects, "", 0, 10, slow) {
+		errs = append(errs, err)
+	}
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "o040 failed")
+	assert.Less(t, calls.Load(), int64(40+2*MaxConcurrentFetches), "no new shard is asked once one failed")
 }

@@ -28,16 +28,27 @@ const (
 	// MaxKeyBytes bounds a stored key (the user's key plus the store's
 	// encoded prefix).
 	MaxKeyBytes = 4096
-	// MaxEntryBytes bounds a stored key plus its value, after Cloudflare's
-	// row limit for SQLite-backed Durable Objects.
-	MaxEntryBytes = 2 << 20
+	// MaxEntryBytes bounds a stored key plus its value so that Cloudflare
+	// stores the row: SQLite-backed Durable Objects refuse a string, BLOB or
+	// row over 2 MB, 2,000,000 bytes (Cloudflare's Durable Objects limits:
+	// "Key and value combined cannot exceed 2 MB", "Maximum string, BLOB or
+	// table row size: 2 MB"; Cloudflare counts storage in decimal units).
+	// A row of dokv's table is the key, the version (an 8-byte integer) and
+	// the value, behind SQLite's record header (a few bytes of varints):
+	// RowOverheadBytes keeps room for both. Local workerd allows 4 MiB, so
+	// only this constant keeps a test here from accepting an entry that
+	// Cloudflare would refuse.
+	MaxEntryBytes = 2_000_000 - RowOverheadBytes
+	// RowOverheadBytes is what a row holds besides its key and value: at
+	// most 17 bytes (the version and the record header), rounded up.
+	RowOverheadBytes = 64
 	// MaxMutations bounds the keys written or checked by one request.
 	MaxMutations = 128
 	// MaxListLimit bounds the entries one List request may return.
 	MaxListLimit = 1000
 	// MaxReplyBytes bounds the bytes of values one List reply carries, so a
-	// page never holds a whole object in memory.
-	MaxReplyBytes = 4 << 20
+	// page never holds a whole object in memory: two of the largest entries.
+	MaxReplyBytes = 2 * MaxEntryBytes
 	// MaxRequestBytes bounds a whole request; it is below the 32 MiB that
 	// Workers RPC accepts for one call.
 	MaxRequestBytes = 24 << 20

@@ -10,6 +10,8 @@
 //	POST /exit             ends the Go instance (os.Exit) in the middle of a request
 //	GET  /background       a store call with context.Background(): 500 with the error
 //	PUT  /len              200 with the body's length
+//	GET  /binding?name=B   dokv.WorkersNamespace(B): 200 if it is a Durable Object
+//	                       namespace binding, 400 with the error if not
 //	GET  /stats            {"active": fetch handlers running in the entry module
 //	                       (this one included), "heapInuse": Go heap bytes in use
 //	                       after a GC}
@@ -50,6 +52,11 @@ func main() {
 			_, err := store.Get(context.Background(), "k")
 			w.WriteHeader(500)
 			if err != nil {
+				w.WriteString(err.Error())
+			}
+		case "/binding":
+			if _, err := dokv.WorkersNamespace(r.Query("name")); err != nil {
+				w.WriteHeader(400)
 				w.WriteString(err.Error())
 			}
 		case "/len":

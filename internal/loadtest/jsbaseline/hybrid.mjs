@@ -17,7 +17,7 @@ const ROUTES = [
   { path: "/perkey/", space: "14:worker:perkey:", object: (key) => "dokv/14:worker:perkey:/key/" + key },
 ];
 const MAX_KEY_BYTES = 2048;
-const MAX_ENTRY_BYTES = 2 << 20;
+const MAX_ENTRY_BYTES = 2_000_000 - 64; // dokv.MaxEntryBytes
 const encoder = new TextEncoder();
 
 function uvarint(out, n) {

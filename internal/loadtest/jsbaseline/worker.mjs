@@ -13,7 +13,7 @@
 // - every key lives in one object (/single) or in an object named by its
 //   stored key (/perkey), found with idFromName on every request;
 // - the key is percent-decoded and checked (1 to 2048 bytes; body and key
-//   within 2 MiB), and stored under the same stored key as dokv's;
+//   within dokv.MaxEntryBytes), and stored under the same stored key as dokv's;
 // - one RPC call per request (methods put/get/delete on the object);
 // - the object has the same schema as dokv's: an entries table (key TEXT
 //   PRIMARY KEY, version INTEGER, value BLOB) and a meta table with the
@@ -34,7 +34,7 @@ const ROUTES = [
   { path: "/perkey/", prefix: "14:worker:perkey:", object: (stored) => stored },
 ];
 const MAX_KEY_BYTES = 2048;
-const MAX_ENTRY_BYTES = 2 << 20;
+const MAX_ENTRY_BYTES = 2_000_000 - 64; // dokv.MaxEntryBytes
 const encoder = new TextEncoder();
 
 const SQL_SCHEMA = `

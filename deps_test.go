@@ -1,0 +1,29 @@
+package dokv_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Package dokv links neither what only cmd/dokv needs (os/exec, the
+// embedded entry module and config templates) nor net/http, in a Worker's
+// wasm or in a plain Go program: every package it imports is paid for at
+// every cold start of a Worker.
+func TestPackageDependencies(t *testing.T) {
+	forbidden := []string{"os/exec", "net/http", "embed", "github.com/dokv/dokv/internal/workerfiles", "github.com/dokv/dokv/dokvhttp"}
+	for _, env := range [][]string{nil, {"GOOS=js", "GOARCH=wasm"}} {
+		cmd := exec.Command("go", "list", "-deps", "github.com/dokv/dokv")
+		cmd.Env = append(cmd.Environ(), env...)
+		out, err := cmd.Output()
+		require.NoError(t, err, "go list %v", env)
+		deps := strings.Fields(string(out))
+		require.Contains(t, deps, "github.com/dokv/dokv/internal/object", "go list %v lists dokv's own packages", env)
+		for _, pkg := range forbidden {
+			assert.NotContains(t, deps, pkg, "package dokv depends on %s (%v)", pkg, env)
+		}
+	}
+}

@@ -19,8 +19,9 @@ func greeting() string {
 	return v
 }
 
+// runLocally is where main goes when WorkersNamespace fails; in a Worker
+// that means the DOKV binding is missing or is not a Durable Object
+// namespace: a configuration error to report, not to work around.
 func runLocally(err error) {
-	// Unreachable: in a Worker, WorkersNamespace fails only for an empty
-	// binding name.
 	log.Fatal(err)
 }

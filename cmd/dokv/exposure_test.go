@@ -41,8 +41,6 @@ func TestTestOnlyWorkersAreNotShipped(t *testing.T) {
 		}
 	}
 
-	dir := t.TempDir()
-	require.NoError(t, run([]string{"init", "-dir", dir}))
 	entry := string(workerfiles.EntryModule)
 	exports := regexp.MustCompile(`(?m)^export .*$`).FindAllString(entry, -1)
 	assert.Equal(t, []string{"export default {", "export class DokvObject extends DurableObject {"}, exports,

@@ -1,26 +1,32 @@
-// Command dokv writes the JavaScript glue of a Go Worker that uses dokv and
-// builds its wasm, so the glue always matches the library version in use:
+// Command dokv sets up, builds and runs a Go Worker that uses dokv, writing
+// the JavaScript glue from the same dokv version as the library, so the two
+// always match. A Worker is a Go main package with its wrangler.toml beside
+// it and its build in build/ beside that:
 //
-//	go run github.com/dokv/dokv/cmd/dokv@VERSION init  [flags]          # entry.mjs, wasm_exec.js, wrangler.toml, workerd.capnp
-//	go run github.com/dokv/dokv/cmd/dokv@VERSION build [flags] PACKAGE  # app.wasm, entry.mjs, wasm_exec.js
-//	go run github.com/dokv/dokv/cmd/dokv@VERSION dev   [flags] PACKAGE  # build, then serve it on workerd
+//	yourworker/
+//	  main.go          package main: dokv.Serve(...)
+//	  wrangler.toml    written once by `dokv init`, then yours to edit (main = "build/entry.mjs")
+//	  build/           written by `dokv build`: app.wasm, entry.mjs, wasm_exec.js
 //
-// Flags (all commands):
+// Commands (PACKAGE is a directory such as ./yourworker, or an import path):
 //
-//	-dir DIR        output directory (default "build")
-//	-name NAME      the Worker's name in wrangler.toml (default "dokv-worker")
-//	-binding NAME   a Durable Object namespace binding of class DokvObject; repeatable (default DOKV)
-//	-var KEY=VALUE  a plain-text variable; repeatable
-//	-port PORT      dev: the loopback port workerd listens on (default 8787)
+//	dokv init  [flags] PACKAGE   write PACKAGE/wrangler.toml, unless it exists (-force rewrites it)
+//	dokv build [flags] PACKAGE   compile PACKAGE to build/app.wasm and write the glue beside it
+//	dokv dev   [flags] PACKAGE   build, then serve it on workerd with the bindings of its wrangler.toml
+//	dokv help  [command]         say how to use a command
 //
-// dev runs workerd from ./node_modules/.bin (npm install workerd) or PATH,
-// and keeps the objects' SQLite files in DIR/store across runs.
+// Run it as `go run github.com/dokv/dokv/cmd/dokv@VERSION`, with the VERSION
+// of dokv in your go.mod. dev needs workerd (`npm install --save-exact
+// workerd`); it serves Durable Object bindings of class DokvObject and plain
+// vars, and points to `npx wrangler dev` for a Worker that binds KV, R2, D1
+// or other resources that only wrangler simulates.
 package main
 
 import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,120 +37,303 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	err := run(os.Args[1:], os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "dokv:", err)
 		os.Exit(1)
 	}
 }
 
+// command is one of dokv's commands.
+type command struct {
+	usage string // the arguments after the command's name
+	doc   string // what it does
+	run   func(fs *flag.FlagSet, args []string) error
+}
+
+var commands = map[string]*command{}
+
+func init() {
+	commands["init"] = &command{
+		usage: "[-name NAME] [-binding NAME]... [-var KEY=VALUE]... [-compatibility-date DATE] [-force] PACKAGE",
+		doc: "Writes PACKAGE/wrangler.toml: the Worker's entry module build/entry.mjs, its Durable Object " +
+			"bindings of class DokvObject on SQLite storage, its vars and its compatibility date. An existing " +
+			"wrangler.toml is never overwritten unless -force is given.",
+		run: runInit,
+	}
+	commands["build"] = &command{
+		usage: "[-dir DIR] PACKAGE",
+		doc: "Compiles PACKAGE with GOOS=js GOARCH=wasm to DIR/app.wasm and writes DIR/entry.mjs and Go's " +
+			"DIR/wasm_exec.js beside it. DIR defaults to PACKAGE's directory/build, where its wrangler.toml " +
+			"looks for them. wrangler.toml is never touched.",
+		run: runBuild,
+	}
+	commands["dev"] = &command{
+		usage: "[-dir DIR] [-port PORT] [-var KEY=VALUE]... PACKAGE",
+		doc: "Builds PACKAGE as build does, then serves it on workerd at 127.0.0.1:PORT with the Durable Object " +
+			"bindings, vars and compatibility settings of PACKAGE/wrangler.toml (-var overrides a var), keeping " +
+			"the objects' SQLite files in DIR/store across runs. workerd comes from ./node_modules/.bin or PATH.",
+		run: runDev,
+	}
+}
+
+func run(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		usage(stdout)
+		return errors.New("no command: want init, build, dev or help")
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				c.help(args[1], stdout)
+				return nil
+			}
+			return fmt.Errorf("no command %q: want init, build or dev", args[1])
+		}
+		usage(stdout)
+		return nil
+	}
+	c, ok := commands[name]
+	if !ok {
+		usage(stdout)
+		return fmt.Errorf("unknown command %q: want init, build, dev or help", name)
+	}
+	fs := flag.NewFlagSet("dokv "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned, help is printed below
+	fs.Usage = func() {}
+	err := c.run(fs, args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		c.help(name, stdout)
+	} else if err != nil && !strings.Contains(err.Error(), "dokv help") && isFlagError(err) {
+		err = fmt.Errorf("%w; see `dokv help %s`", err, name)
+	}
+	return err
+}
+
+// isFlagError reports whether err came from parsing the flags.
+func isFlagError(err error) bool {
+	msg := err.Error()
+	return strings.HasPrefix(msg, "flag provided but not defined") || strings.HasPrefix(msg, "invalid value") ||
+		strings.HasPrefix(msg, "flag needs an argument") || strings.HasPrefix(msg, "bad flag syntax")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: dokv COMMAND [flags] PACKAGE")
+	fmt.Fprintln(w)
+	for _, name := range []string{"init", "build", "dev"} {
+		fmt.Fprintf(w, "  dokv %s %s\n", name, commands[name].usage)
+	}
+	fmt.Fprintln(w, "  dokv help [COMMAND]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "A Worker is a Go main package with wrangler.toml beside it (dokv init) and its build in build/ (dokv build).")
+	fmt.Fprintln(w, "Deploy with `npx wrangler deploy` next to wrangler.toml; run locally with `dokv dev` or `npx wrangler dev`.")
+}
+
+func (c *command) help(name string, w io.Writer) {
+	fmt.Fprintf(w, "Usage: dokv %s %s\n\n%s\n\nFlags:\n", name, c.usage, c.doc)
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	_ = c.run(fs, []string{"-h"}) // defines the flags, then stops at -h
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
+
+// listFlag is a repeatable string flag.
 type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-func run(args []string) error {
-	if len(args) == 0 {
-		return errors.New("usage: dokv init|build|dev [flags] [PACKAGE]")
+// parse parses fs's flags and returns the one PACKAGE argument.
+func parse(fs *flag.FlagSet, args []string) (string, error) {
+	if err := fs.Parse(args); err != nil {
+		return "", err
 	}
-	cmd := args[0]
-	fs := flag.NewFlagSet("dokv "+cmd, flag.ContinueOnError)
-	dir := fs.String("dir", "build", "output directory")
-	name := fs.String("name", "dokv-worker", "the Worker's name in wrangler.toml")
-	port := fs.Int("port", 8787, "dev: the loopback port workerd listens on")
+	if fs.NArg() != 1 {
+		return "", fmt.Errorf("%s takes one PACKAGE (e.g. ./yourworker), got %d arguments; see `dokv help %s`",
+			fs.Name(), fs.NArg(), strings.TrimPrefix(fs.Name(), "dokv "))
+	}
+	return fs.Arg(0), nil
+}
+
+// parseVars turns KEY=VALUE flags into a map.
+func parseVars(vars []string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, v := range vars {
+		k, val, ok := strings.Cut(v, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("-var %q: want KEY=VALUE", v)
+		}
+		m[k] = val
+	}
+	return m, nil
+}
+
+func runInit(fs *flag.FlagSet, args []string) error {
+	name := fs.String("name", "", "the Worker's name (default: PACKAGE's directory name)")
+	date := fs.String("compatibility-date", workerfiles.CompatibilityDate,
+		"the Workers compatibility date; the default is the oldest with every runtime behaviour dokv needs")
+	force := fs.Bool("force", false, "rewrite an existing wrangler.toml")
 	var bindings, vars listFlag
-	fs.Var(&bindings, "binding", "a Durable Object namespace binding of class DokvObject (repeatable)")
-	fs.Var(&vars, "var", "a plain-text variable KEY=VALUE (repeatable)")
-	if err := fs.Parse(args[1:]); err != nil {
+	fs.Var(&bindings, "binding", "a Durable Object namespace binding of class DokvObject, repeatable (default DOKV)")
+	fs.Var(&vars, "var", "a plain-text variable KEY=VALUE, repeatable")
+	pkg, err := parse(fs, args)
+	if err != nil {
 		return err
+	}
+	dir, err := packageDir(pkg)
+	if err != nil {
+		return err
+	}
+	if *name == "" {
+		*name = workerName(filepath.Base(dir))
 	}
 	if len(bindings) == 0 {
 		bindings = listFlag{"DOKV"}
 	}
-	c := workerfiles.Config{Name: *name, Bindings: bindings, UniqueKey: *name, Vars: map[string]string{}}
-	for _, v := range vars {
-		k, val, ok := strings.Cut(v, "=")
-		if !ok || k == "" {
-			return fmt.Errorf("-var %q: want KEY=VALUE", v)
-		}
-		c.Vars[k] = val
+	c := workerfiles.Config{Name: *name, FilesDir: "build/", Bindings: bindings, UniqueKey: *name, CompatibilityDate: *date}
+	if c.Vars, err = parseVars(vars); err != nil {
+		return err
 	}
-	switch cmd {
-	case "init":
-		if fs.NArg() != 0 {
-			return errors.New("init takes no package")
-		}
-		return writeGlue(*dir, c, true)
-	case "build":
-		if fs.NArg() != 1 {
-			return errors.New("usage: dokv build [flags] PACKAGE")
-		}
-		if err := build(*dir, fs.Arg(0)); err != nil {
-			return err
-		}
-		return writeGlue(*dir, c, false)
-	case "dev":
-		if fs.NArg() != 1 {
-			return errors.New("usage: dokv dev [flags] PACKAGE")
-		}
-		if err := build(*dir, fs.Arg(0)); err != nil {
-			return err
-		}
-		if err := writeGlue(*dir, c, true); err != nil {
-			return err
-		}
-		return dev(*dir, *port)
+	path := filepath.Join(dir, "wrangler.toml")
+	if _, err := os.Stat(path); err == nil && !*force {
+		return fmt.Errorf("%s exists and is kept; edit it, or rewrite it with `dokv init -force`", path)
 	}
-	return fmt.Errorf("unknown command %q: want init, build or dev", cmd)
+	return os.WriteFile(path, []byte(workerfiles.WranglerConfig(c)), 0o644)
 }
 
-// writeGlue writes the entry module and Go's wasm_exec.js, and with configs
-// also wrangler.toml and workerd.capnp.
-func writeGlue(dir string, c workerfiles.Config, configs bool) error {
-	wasmExec, err := workerfiles.WasmExec()
+func runBuild(fs *flag.FlagSet, args []string) error {
+	out := fs.String("dir", "", "output directory (default: PACKAGE's directory/build)")
+	pkg, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	files := map[string][]byte{
-		"entry.mjs":    workerfiles.EntryModule,
-		"wasm_exec.js": wasmExec,
-	}
-	if configs {
-		files["wrangler.toml"] = []byte(workerfiles.WranglerConfig(c))
-		files["workerd.capnp"] = []byte(workerfiles.WorkerdConfig(c))
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err = build(pkg, *out)
+	return err
 }
 
-func build(dir, pkg string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	out, err := filepath.Abs(filepath.Join(dir, "app.wasm"))
+func runDev(fs *flag.FlagSet, args []string) error {
+	out := fs.String("dir", "", "output directory (default: PACKAGE's directory/build)")
+	port := fs.Int("port", 8787, "the loopback port workerd listens on")
+	var vars listFlag
+	fs.Var(&vars, "var", "a plain-text variable KEY=VALUE overriding wrangler.toml's, repeatable")
+	pkg, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
+	overrides, err := parseVars(vars)
+	if err != nil {
+		return err
+	}
+	dir, err := packageDir(pkg)
+	if err != nil {
+		return err
+	}
+	c, err := readWrangler(filepath.Join(dir, "wrangler.toml"))
+	if err != nil {
+		return err
+	}
+	for k, v := range overrides {
+		c.Vars[k] = v
+	}
+	buildDir, err := build(pkg, *out)
+	if err != nil {
+		return err
+	}
+	c.FilesDir = ""
+	if err := os.WriteFile(filepath.Join(buildDir, "workerd.capnp"), []byte(workerfiles.WorkerdConfig(c)), 0o644); err != nil {
+		return err
+	}
+	return serve(buildDir, *port)
+}
+
+// packageDir is the directory of the Go package pkg: a directory (./w, or
+// an absolute path, which may be in another module) or an import path.
+func packageDir(pkg string) (string, error) {
+	if fi, err := os.Stat(pkg); err == nil && fi.IsDir() {
+		return filepath.Abs(pkg)
+	}
+	out, err := exec.Command("go", "list", "-f", "{{.Dir}}", pkg).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return "", fmt.Errorf("go list %s: %s", pkg, strings.TrimSpace(string(ee.Stderr)))
+		}
+		return "", fmt.Errorf("go list %s: %w", pkg, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// workerName makes a Worker name (lowercase letters, digits, dashes) of a
+// directory name.
+func workerName(dir string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(dir) {
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			b.WriteRune(r)
+		case b.Len() > 0 && !strings.HasSuffix(b.String(), "-"):
+			b.WriteByte('-')
+		}
+	}
+	if name := strings.Trim(b.String(), "-"); name != "" {
+		return name
+	}
+	return "dokv-worker"
+}
+
+// build compiles pkg to DIR/app.wasm and writes the glue beside it; DIR is
+// out, or pkg's directory/build. It returns DIR.
+func build(pkg, out string) (string, error) {
+	dir, err := packageDir(pkg)
+	if err != nil {
+		return "", err
+	}
+	if out == "" {
+		out = filepath.Join(dir, "build")
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	wasm, err := filepath.Abs(filepath.Join(out, "app.wasm"))
+	if err != nil {
+		return "", err
+	}
+	// Built from its own directory, so that a package of another module
+	// builds with that module's go.mod.
+	cmd := exec.Command("go", "build", "-trimpath", "-o", wasm, ".")
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("GOOS=js GOARCH=wasm go build %s: %w", pkg, err)
+		return "", fmt.Errorf("GOOS=js GOARCH=wasm go build %s: %w", pkg, err)
 	}
-	return nil
+	wasmExec, err := workerfiles.WasmExec()
+	if err != nil {
+		return "", err
+	}
+	for name, data := range map[string][]byte{"entry.mjs": workerfiles.EntryModule, "wasm_exec.js": wasmExec} {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	return out, nil
 }
 
-func dev(dir string, port int) error {
+// serve runs workerd on the config dev wrote in dir, with the objects'
+// storage in dir/store.
+func serve(dir string, port int) error {
 	bin := filepath.Join("node_modules", ".bin", "workerd")
 	if _, err := os.Stat(bin); err != nil {
 		if bin, err = exec.LookPath("workerd"); err != nil {
-			return errors.New("workerd not found in ./node_modules/.bin or PATH: run `npm install workerd`")
+			return errors.New("workerd not found in ./node_modules/.bin or PATH: run `npm install --save-exact workerd` " +
+				"in your module's directory (see the README), or use `npx wrangler dev`")
 		}
 	} else if bin, err = filepath.Abs(bin); err != nil {
 		return err

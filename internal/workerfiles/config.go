@@ -10,10 +10,18 @@ import (
 	"strings"
 )
 
-// CompatibilityDate is the Workers compatibility date dokv's configs use:
-// RPC to Durable Objects needs 2024-04-03 or later, and the pinned workerd
-// accepts dates up to its release.
-const CompatibilityDate = "2026-11-01"
+// CompatibilityDate is the Workers compatibility date dokv writes unless
+// told otherwise: the oldest that has every runtime behaviour dokv relies
+// on, so that it runs on every workerd and wrangler since:
+//   - JavaScript RPC to Durable Objects (stub.call(bytes), the DurableObject
+//     base class): 2024-04-03 (flag "rpc");
+//   - FinalizationRegistry, with which the entry module forgets the handles
+//     of objects the runtime evicted: 2025-05-05 (flag "enable_weak_ref");
+//     before it, those handles pile up for the life of the isolate.
+//
+// Newer dates work too; a date newer than a workerd's release is refused by
+// that workerd (wrangler dev runs its own).
+const CompatibilityDate = "2025-05-05"
 
 // CompatibilityFlags: enable_request_signal lets the entry module cancel a
 // handler's context when its client goes away.
@@ -26,6 +34,25 @@ type Config struct {
 	Bindings  []string          // Durable Object namespace bindings, each of class DokvObject
 	UniqueKey string            // workerd's key for the namespace's storage
 	Vars      map[string]string // plain-text environment variables
+	// CompatibilityDate and CompatibilityFlags default to the constants
+	// above when empty.
+	CompatibilityDate  string
+	CompatibilityFlags []string
+}
+
+// date and flags are c's compatibility date and flags, or the defaults.
+func (c Config) date() string {
+	if c.CompatibilityDate == "" {
+		return CompatibilityDate
+	}
+	return c.CompatibilityDate
+}
+
+func (c Config) flags() []string {
+	if c.CompatibilityFlags == nil {
+		return CompatibilityFlags
+	}
+	return c.CompatibilityFlags
 }
 
 // WorkerdConfig returns a workerd capnp config serving the Worker on
@@ -54,8 +81,8 @@ const worker :Workerd.Worker = (
     (name = "app.wasm", wasm = embed "` + c.FilesDir + `app.wasm"),
   ],
   compatibilityDate = "`)
-	b.WriteString(CompatibilityDate)
-	b.WriteString("\",\n  compatibilityFlags = [" + quotedList(CompatibilityFlags) + "],\n  durableObjectNamespaces = [\n")
+	b.WriteString(c.date())
+	b.WriteString("\",\n  compatibilityFlags = [" + quotedList(c.flags()) + "],\n  durableObjectNamespaces = [\n")
 	fmt.Fprintf(&b, "    (className = %q, uniqueKey = %q, enableSql = true),\n", ClassName, c.UniqueKey)
 	b.WriteString("  ],\n  durableObjectStorage = (localDisk = \"store\"),\n  bindings = [\n")
 	for _, binding := range c.Bindings {
@@ -72,9 +99,11 @@ const worker :Workerd.Worker = (
 // Durable Object class on SQLite storage.
 func WranglerConfig(c Config) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# wrangler.toml written by dokv. Deploy with: npx wrangler deploy\n")
-	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n", c.Name, c.FilesDir+"entry.mjs", CompatibilityDate)
-	b.WriteString("compatibility_flags = [" + quotedList(CompatibilityFlags) + "]\n\n")
+	b.WriteString("# wrangler.toml written by `dokv init`. It is yours to edit (add vars, KV, R2, D1):\n")
+	b.WriteString("# dokv build and dokv dev never rewrite it. Build with `dokv build .`, then deploy with\n")
+	b.WriteString("# `npx wrangler deploy`, or run locally with `dokv dev .` (or `npx wrangler dev`).\n")
+	fmt.Fprintf(&b, "name = %q\nmain = %q\ncompatibility_date = %q\n", c.Name, c.FilesDir+"entry.mjs", c.date())
+	b.WriteString("compatibility_flags = [" + quotedList(c.flags()) + "]\n\n")
 	b.WriteString("# The Go program, and Go's wasm_exec.js, beside entry.mjs.\n")
 	b.WriteString("[[rules]]\ntype = \"CompiledWasm\"\nglobs = [\"**/*.wasm\"]\nfallthrough = false\n\n")
 	b.WriteString("[[rules]]\ntype = \"ESModule\"\nglobs = [\"**/*.js\", \"**/*.mjs\"]\nfallthrough = false\n\n")

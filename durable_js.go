@@ -40,7 +40,7 @@ func WorkersNamespace(binding string) (Namespace, error) {
 // are read.
 func Serve(handler Handler) {
 	workers.Serve(func(ctx context.Context, in *workers.Request) {
-		serveFetch(handler, ctx, in)
+		serveFetch(ctx, handler, in)
 	})
 }
 
@@ -49,7 +49,7 @@ func Serve(handler Handler) {
 // next one.
 var writers = sync.Pool{New: func() any { return new(ResponseWriter) }}
 
-func serveFetch(handler Handler, ctx context.Context, in *workers.Request) {
+func serveFetch(ctx context.Context, handler Handler, in *workers.Request) {
 	w := writers.Get().(*ResponseWriter)
 	defer func() {
 		if p := recover(); p != nil {

@@ -1,0 +1,3 @@
+// Registers hooks.mjs: node --import ./register.mjs abort.mjs
+import { register } from "node:module";
+register("./hooks.mjs", import.meta.url);

@@ -26,12 +26,17 @@
 //     (utime + stime of the process) per request of those phases: the
 //     figure Cloudflare bills, and stable on a shared machine;
 //  3. cold start: from starting workerd to the first success of a PUT
-//     through the Worker and a new Durable Object, on fresh storage;
+//     through the Worker and a new Durable Object, on fresh storage; and,
+//     for the Go variants and a reference with no dokv (plain net/http
+//     behind a minimal glue: ./internal/loadtest/nethttpworker and
+//     jsbaseline/nethttp.mjs), to a first 404 that reaches no object;
 //
 // and, for the Go variants only,
 //
 //  4. the wasm size (./examples/worker and the lean Worker), raw and
-//     gzipped;
+//     gzipped, and what dokv adds to a net/http Worker: the size of
+//     ./internal/loadtest/nothingworker (dokvhttp serving an empty
+//     ServeMux) less that of nethttpworker (the same without dokv);
 //  5. for dokv, the Go instance's wasm linear memory (GET /__stats) during
 //     and after a mixed workload of PUT, GET and DELETE over /single,
 //     /perkey and /sharded;
@@ -242,7 +247,8 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 		variants = append(variants, hybridV)
 	}
 
-	for name, pkg := range map[string]string{"dokv": "./examples/worker", "lean": "./internal/loadtest/leanworker"} {
+	for name, pkg := range map[string]string{"dokv": "./examples/worker", "lean": "./internal/loadtest/leanworker",
+		"nethttp": "./internal/loadtest/nethttpworker", "nothing": "./internal/loadtest/nothingworker"} {
 		logf("building %s for js/wasm to measure its size", pkg)
 		if res.Wasm[name], err = measureWasm(pkg); err != nil {
 			return nil, err
@@ -283,6 +289,23 @@ func run(ctx context.Context, o options, logw io.Writer) (*results, error) {
 					r+1, o.ColdRuns, v.name, ms(c.FirstWorker), ms(c.FirstOK))
 				res.ColdWorker[v.name] = append(res.ColdWorker[v.name], c)
 			}
+		}
+	}
+	// Cold start to a first answer that reaches no object, against plain
+	// net/http behind a minimal glue: what dokv's Worker side adds.
+	netV, err := buildNetHTTP()
+	if err != nil {
+		return nil, err
+	}
+	defer netV.remove()
+	for r := range o.ColdRuns {
+		for _, v := range []*variant{dokvV, leanV, netV} {
+			d, err := coldFirstAnswer(ctx, bin, v, o)
+			if err != nil {
+				return nil, fmt.Errorf("cold start to a 404 %d, %s: %w", r+1, v.name, err)
+			}
+			logf("cold start %d/%d: %s: first 404 after %v", r+1, o.ColdRuns, v.name, ms(d))
+			res.Cold404[v.name] = append(res.Cold404[v.name], d)
 		}
 	}
 	res.sampleLoad()
@@ -420,6 +443,28 @@ func coldStart(ctx context.Context, bin string, v *variant, o options, workerFir
 		return c, err
 	}
 	return c, nil
+}
+
+// coldFirstAnswer starts v on fresh storage and returns the time from
+// starting workerd until a request that reaches no object is answered 404.
+func coldFirstAnswer(ctx context.Context, bin string, v *variant, o options) (time.Duration, error) {
+	s, err := startServer(bin, v, o.Stores[0], o.Verbose)
+	if err != nil {
+		return 0, err
+	}
+	defer s.stop()
+	if _, err := s.waitListening(30 * time.Second); err != nil {
+		return 0, err
+	}
+	c, err := newClient(s.url)
+	if err != nil {
+		return 0, err
+	}
+	defer c.close()
+	if err := c.notFound(ctx, "/no-such-route"); err != nil {
+		return 0, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
+	}
+	return time.Since(s.started), nil
 }
 
 // runMixed runs the mixed workload on dokv, on fresh storage, sampling the

@@ -67,14 +67,17 @@ type results struct {
 	Cold    map[string][]cold
 	// ColdWorker are -diagnose's cold starts whose first request is a 404.
 	ColdWorker map[string][]cold
-	Memory     []memSample
-	Wall       time.Duration
+	// Cold404 are cold starts to a first 404 (no object), of the Go
+	// variants and the net/http reference.
+	Cold404 map[string][]time.Duration
+	Memory  []memSample
+	Wall    time.Duration
 
 	fails failures // failed requests of the whole run
 }
 
 func newResults(o options) *results {
-	return &results{Opts: o, Wasm: map[string]wasmSize{}, Rounds: map[string][]round{}, Cold: map[string][]cold{}, ColdWorker: map[string][]cold{}}
+	return &results{Opts: o, Wasm: map[string]wasmSize{}, Rounds: map[string][]round{}, Cold: map[string][]cold{}, ColdWorker: map[string][]cold{}, Cold404: map[string][]time.Duration{}}
 }
 
 // Targets.
@@ -85,8 +88,11 @@ const (
 	maxWasmGzip     = 2_000_000 // bytes: 2 MB
 	maxWasmMemory   = 32 << 20  // bytes after the mixed workload: 32 MiB
 	maxColdRatio    = 2.0       // cold start, dokv/baseline
-	targetMixedOps  = 50000     // the memory target is stated for this many operations
-	noRatio         = -1.0      // marks a row without a ratio
+	// cold start to a first 404, examples/worker / plain net/http
+	maxColdNetHTTPRatio = 1.1
+	maxDokvAddedBytes   = 500_000 // what dokv adds to a net/http Worker's wasm
+	targetMixedOps      = 50000   // the memory target is stated for this many operations
+	noRatio             = -1.0    // marks a row without a ratio
 )
 
 // row is one line of the results table.
@@ -169,12 +175,28 @@ func (r *results) rows(name, store string) []row {
 		rows = append(rows, row{metric: "…of which until workerd listens", dokv: ms(d), baseline: ms(b),
 			ratio: ratio(d.Seconds(), b.Seconds())})
 	}
+	if ds, refs := r.Cold404[name], r.Cold404["nethttp"]; len(ds) > 0 && len(refs) > 0 && first {
+		d, ref := medianDurs(ds), medianDurs(refs)
+		rw := row{metric: fmt.Sprintf("cold start to a first 404, no object (median of %d)", len(ds)), dokv: ms(d),
+			baseline: ms(ref) + " (plain net/http)", ratio: ratio(d.Seconds(), ref.Seconds())}
+		if name == "dokv" {
+			ok := rw.ratio <= maxColdNetHTTPRatio
+			rw.target, rw.met = fmt.Sprintf("≤ %.1f× plain net/http", maxColdNetHTTPRatio), &ok
+		}
+		rows = append(rows, rw)
+	}
 	if ws := r.Wasm[name]; ws.Raw > 0 && first {
 		rows = append(rows, row{metric: "wasm of " + ws.Package + ", raw", dokv: bytesStr(int64(ws.Raw)),
 			baseline: "—", ratio: noRatio})
 		ok := ws.Gzip <= maxWasmGzip
 		rows = append(rows, row{metric: "wasm of " + ws.Package + ", gzip -9", dokv: bytesStr(int64(ws.Gzip)),
 			baseline: "—", ratio: noRatio, target: "≤ 2 MB (2,000,000 bytes)", met: &ok})
+	}
+	if dokvOnly, ref := r.Wasm["nothing"], r.Wasm["nethttp"]; name == "dokv" && first && dokvOnly.Raw > 0 && ref.Raw > 0 {
+		added := int64(dokvOnly.Raw - ref.Raw)
+		ok := added <= maxDokvAddedBytes
+		rows = append(rows, row{metric: "what dokv adds beyond net/http and the handler (nothingworker − nethttpworker, raw)",
+			dokv: bytesStr(added), baseline: "—", ratio: noRatio, target: "≤ 0.5 MB (500,000 bytes)", met: &ok})
 	}
 	if n := len(r.Memory); n > 0 && name == "dokv" && first {
 		last := r.Memory[n-1]
@@ -528,6 +550,14 @@ func loadStr(l []float64) string {
 
 func medianDur(rs []round, pick func(round) time.Duration) time.Duration {
 	return time.Duration(medianF(rs, func(x round) float64 { return float64(pick(x)) }))
+}
+
+func medianDurs(ds []time.Duration) time.Duration {
+	v := make([]float64, len(ds))
+	for i, d := range ds {
+		v[i] = float64(d)
+	}
+	return time.Duration(median(v))
 }
 
 func medianCold(cs []cold, pick func(cold) time.Duration) time.Duration {

@@ -31,6 +31,10 @@ var (
 	hybridModule []byte
 	//go:embed jsbaseline/hybrid.capnp.tmpl
 	hybridConfig string
+	//go:embed jsbaseline/nethttp.mjs
+	netHTTPModule []byte
+	//go:embed jsbaseline/nethttp.capnp.tmpl
+	netHTTPConfig string
 )
 
 // variant is one built Worker: a directory with a workerd config and the
@@ -77,6 +81,41 @@ func buildBaseline() (*variant, error) {
 	}
 	v := &variant{name: "baseline", dir: dir, config: "workerd.capnp", remove: func() { os.RemoveAll(dir) }}
 	if err := writeFiles(dir, map[string][]byte{"worker.mjs": baselineModule, "workerd.capnp": config}); err != nil {
+		v.remove()
+		return nil, err
+	}
+	return v, nil
+}
+
+// buildNetHTTP builds the net/http reference: ./internal/loadtest/
+// nethttpworker's wasm behind jsbaseline/nethttp.mjs, with no dokv.
+func buildNetHTTP() (*variant, error) {
+	config, err := capnpConfig(netHTTPConfig)
+	if err != nil {
+		return nil, err
+	}
+	root, err := workerdtest.RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "dokv-loadtest-nethttp-")
+	if err != nil {
+		return nil, err
+	}
+	v := &variant{name: "nethttp", dir: dir, config: "workerd.capnp", remove: func() { os.RemoveAll(dir) }}
+	build := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(dir, "app.wasm"), "./internal/loadtest/nethttpworker")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+	if out, err := build.CombinedOutput(); err != nil {
+		v.remove()
+		return nil, fmt.Errorf("building the net/http reference: %v\n%s", err, out)
+	}
+	wasmExec, err := workerfiles.WasmExec()
+	if err != nil {
+		v.remove()
+		return nil, err
+	}
+	if err := writeFiles(dir, map[string][]byte{"nethttp.mjs": netHTTPModule, "wasm_exec.js": wasmExec, "workerd.capnp": config}); err != nil {
 		v.remove()
 		return nil, err
 	}

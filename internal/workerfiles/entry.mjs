@@ -129,9 +129,9 @@ const imports = {
     }
   },
   // stubCall starts an RPC call to an object on behalf of the fetch request
-  // requestId (Go refuses calls with none); when it settles, Go's settle(token, bits,
-  // length) is invoked and take() hands over the reply or the error
-  // message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
+  // requestId (Go refuses calls with none); when it settles, Go's
+  // settle(token, bits, length) is invoked and take() hands over the reply
+  // or the error message. bits: 1 ok, 2 retryable, 4 overloaded, 8 remote,
   // 16 durableObjectReset. The call is made by the request's own handler,
   // in its context.
   stubCall(token, requestId, bindingPtr, bindingLen, idPtr, idLen, reqPtr, reqLen) {

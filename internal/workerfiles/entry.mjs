@@ -138,7 +138,10 @@ const imports = {
     const call = { token, binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), bytes: readBytes(reqPtr, reqLen) };
     const box = requests.get(requestId);
     if (box) box.push(call);
-    else Promise.resolve().then(() => settle(token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
+    else {
+      const gen = generation;
+      Promise.resolve().then(() => settle(gen, token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
+    }
   },
   // --- Durable Object side: the object's SQLite storage ---
   // Each returns a non-negative result, or -(1 + message length) with the
@@ -266,9 +269,10 @@ function startCall({ token, binding, id, bytes }, box) {
     promise = Promise.reject(e);
   }
   box.inflight++;
+  const gen = generation;
   const done = (bits, data) => {
     box.inflight--;
-    settle(token, bits, data);
+    settle(gen, token, bits, data);
     box.rearm();
   };
   promise.then(
@@ -364,8 +368,12 @@ function trackTimers(g) {
   };
 }
 
-function settle(token, bits, bytes) {
-  if (!go || go.exited) return;
+// settle hands Go the outcome of call token of the Go instance of
+// generation gen. Tokens are counted per instance, so the outcome of a call
+// that an instance made before it exited is dropped: handed to its
+// successor, it could answer another call with the same token.
+function settle(gen, token, bits, bytes) {
+  if (!go || go.exited || gen !== generation) return;
   staged = bytes;
   ex.dokvSettle(token, bits, bytes.length);
   go._resume(); // run the goroutine that waited for it

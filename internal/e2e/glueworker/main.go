@@ -8,6 +8,7 @@
 //
 //	GET  /sleep?ms=N       answers 200 "slept" after N ms
 //	POST /exit             ends the Go instance (os.Exit) in the middle of a request
+//	GET  /get?key=K        200 with the value at K (a store call with the request's context)
 //	GET  /background       a store call with context.Background(): 500 with the error
 //	PUT  /len              200 with the body's length
 //	GET  /binding?name=B   dokv.WorkersNamespace(B): 200 if it is a Durable Object
@@ -48,6 +49,14 @@ func main() {
 			w.WriteString("slept")
 		case "/exit":
 			os.Exit(3)
+		case "/get":
+			v, err := store.Get(r.Context(), r.Query("key"))
+			if err != nil {
+				w.WriteHeader(500)
+				w.WriteString(err.Error())
+				return
+			}
+			w.Write(v)
 		case "/background":
 			_, err := store.Get(context.Background(), "k")
 			w.WriteHeader(500)

@@ -3,7 +3,7 @@
 // away while its request waits (workerd fires request.signal only in
 // production). Prints one JSON line with what happened; see nodeglue_test.go.
 const { default: worker } = await import("./entry.mjs");
-const env = { KV: { idFromName: () => ({ toString: () => "00".repeat(32) }) } };
+const env = { KV: { idFromName: () => ({ toString: () => "ab".repeat(32) }) } };
 const ctx = { waitUntil() {}, passThroughOnException() {} };
 
 const first = await worker.fetch(new Request("http://w/sleep?ms=0"), env, ctx);

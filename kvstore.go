@@ -470,14 +470,14 @@ type ListOptions struct {
 // may not show.
 //
 // An error is yielded once, with a zero Entry, and ends the sequence. Under
-// PerKey, whose objects cannot be enumerated, the error wraps
-// ErrUnsupported.
+// PerKey and ObjectNamedByKey, whose objects cannot be enumerated, the error
+// wraps ErrUnsupported.
 func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T], error] {
 	return func(yield func(Entry[T], error) bool) {
 		objects := s.router.Objects()
 		if objects == nil {
 			yield(Entry[T]{}, &Error{Op: "list", Err: ErrUnsupported,
-				Detail: "PerKey partitioning cannot enumerate its objects; use SingleObject or HashShards"})
+				Detail: "PerKey and ObjectNamedByKey partitionings cannot enumerate their objects; use SingleObject or HashShards"})
 			return
 		}
 		if opts.Limit < 0 {

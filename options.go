@@ -64,7 +64,7 @@ func (c *config) validate() error {
 }
 
 // Partitioning decides which object holds a key. Build one with PerKey,
-// SingleObject or HashShards. Changing a store's partitioning changes where
+// SingleObject, HashShards or ObjectNamedByKey. Changing a store's partitioning changes where
 // its keys live: data written under one partitioning is not visible under
 // another.
 type Partitioning struct {
@@ -80,6 +80,8 @@ func (p Partitioning) String() string {
 		return fmt.Sprintf("SingleObject(%q)", p.name)
 	case router.Shards:
 		return fmt.Sprintf("HashShards(%d)", p.shards)
+	case router.Named:
+		return "ObjectNamedByKey()"
 	default:
 		return "PerKey()"
 	}
@@ -90,6 +92,16 @@ func (p Partitioning) String() string {
 // bottleneck object, but no List and no transactions across keys unless the
 // keys share a hash tag. It is the default.
 func PerKey() Partitioning { return Partitioning{scheme: router.PerKey} }
+
+// ObjectNamedByKey puts every key in an object whose name is the key
+// itself, the layout of @uploadista/kv-store-cloudflare-do, whose client
+// reaches a record with ns.get(ns.idFromName(key)): TypeScript code that
+// names objects that way and a Go store with this partitioning meet in the
+// same object. Each object holds one record per store, under the store's
+// prefix, so an upload and a flow job with the same ID share an object but
+// not a record. Like PerKey: no List, and no transaction across keys (hash
+// tags do not apply: the name is the whole key).
+func ObjectNamedByKey() Partitioning { return Partitioning{scheme: router.Named} }
 
 // SingleObject puts every key in one object with the given name: List and
 // transactions over any keys, at the throughput of one object (roughly a

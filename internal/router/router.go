@@ -18,6 +18,7 @@ const (
 	PerKey Scheme = iota // one object per key (or per hash tag)
 	Single               // every key in one named object
 	Shards               // keys hashed over a fixed number of objects
+	Named                // one object per key, named by the key itself, holding one record per store
 )
 
 // Router maps keys of one store to objects. Build one with New; the zero
@@ -44,8 +45,15 @@ func encodePrefix(prefix string) string {
 // Scheme reports the router's scheme.
 func (r Router) Scheme() Scheme { return r.scheme }
 
-// StoredKey is the key an object stores for the user's key.
-func (r Router) StoredKey(key string) string { return r.space + key }
+// StoredKey is the key an object stores for the user's key. Under Named,
+// where the object's name is the key, it is the encoded prefix alone: each
+// object holds one record per store.
+func (r Router) StoredKey(key string) string {
+	if r.scheme == Named {
+		return r.space
+	}
+	return r.space + key
+}
 
 // UserKey reverses StoredKey. ok is false for a key outside the store.
 func (r Router) UserKey(stored string) (key string, ok bool) {
@@ -63,13 +71,15 @@ func (r Router) ObjectName(key string) string {
 		return r.singleName()
 	case Shards:
 		return r.shardName(JumpHash(Hash64(HashTag(key)), r.shards))
+	case Named:
+		return key
 	default:
 		return "dokv/" + r.space + "/key/" + HashTag(key)
 	}
 }
 
 // Objects names every object of the store, in shard order, for List. It is
-// nil under PerKey, whose objects cannot be enumerated.
+// nil under PerKey and Named, whose objects cannot be enumerated.
 func (r Router) Objects() []string {
 	switch r.scheme {
 	case Single:

@@ -390,3 +390,17 @@ func FuzzObjectName(f *testing.F) {
 		}
 	})
 }
+
+// Under Named, the object is named by the key itself and holds one record
+// per store: the store's encoded prefix.
+func TestRouter_NamedUsesTheKeyAsTheObjectName(t *testing.T) {
+	r := New(Named, "", 0, "uploadista:flow-job:")
+	for _, key := range []string{"job-1", "{tag}/x", "dokv/0:/key/k"} {
+		assert.Equal(t, key, r.ObjectName(key), "the whole key, hash tags included")
+		assert.Equal(t, "20:uploadista:flow-job:", r.StoredKey(key))
+	}
+	assert.Nil(t, r.Objects(), "the objects cannot be enumerated")
+	other := New(Named, "", 0, "uploadista:upload-file:")
+	assert.Equal(t, r.ObjectName("id-7"), other.ObjectName("id-7"), "two stores meet in one object per key")
+	assert.NotEqual(t, r.StoredKey("id-7"), other.StoredKey("id-7"), "but keep a record each")
+}

@@ -1,0 +1,74 @@
+package dokv_test
+
+import (
+	"context"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/protocol"
+)
+
+// Under ObjectNamedByKey, a record lives in the object named by its key
+// itself, as ns.get(ns.idFromName(key)) reaches it from TypeScript, under
+// the store's prefix; flow jobs and uploads with the same ID share the
+// object, not the record.
+func TestObjectNamedByKey_RecordsLiveInTheObjectNamedByTheKey(t *testing.T) {
+	ctx := context.Background()
+	ns := dokv.NewMemoryNamespace()
+	layout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
+	jobs, err := dokv.NewFlowJobStore(ns, layout)
+	require.NoError(t, err)
+	uploads, err := dokv.NewUploadFileStore(ns, layout)
+	require.NoError(t, err)
+
+	job := dokv.NewFlowJob("flow-1", "storage-1")
+	require.NoError(t, jobs.Set(ctx, "shared-id", job))
+	require.NoError(t, uploads.Set(ctx, "shared-id", dokv.UploadFile{ID: "shared-id", Offset: 7}))
+	assert.Equal(t, "shared-id", jobs.ObjectName("shared-id"))
+
+	// The object named "shared-id" holds both records, each under its
+	// store's encoded prefix.
+	raw := func(storedKey string) protocol.Reply {
+		req := protocol.AppendRequest(nil, &protocol.Request{Op: protocol.OpGet, Key: storedKey})
+		reply, err := ns.Get(ns.IDFromName("shared-id")).Call(ctx, req)
+		require.NoError(t, err)
+		r, err := protocol.DecodeReply(protocol.OpGet, reply)
+		require.NoError(t, err)
+		return r
+	}
+	for i, prefix := range []string{dokv.FlowJobPrefix, dokv.UploadFilePrefix} {
+		r := raw(strconv.Itoa(len(prefix)) + ":" + prefix)
+		assert.True(t, r.Found, prefix)
+		assert.Equal(t, uint64(i+1), r.Version, "%s: versions count per object, and both writes went to one", prefix)
+	}
+
+	got, err := jobs.GetEntry(ctx, "shared-id")
+	require.NoError(t, err)
+	assert.Equal(t, job.ID, got.Value.ID)
+	upload, err := uploads.Get(ctx, "shared-id")
+	require.NoError(t, err)
+	assert.Equal(t, int64(7), upload.Offset)
+
+	// Versions, conditions and deletes work as under PerKey.
+	_, err = jobs.CompareAndSwap(ctx, "shared-id", got.Version, job)
+	require.NoError(t, err)
+	_, err = jobs.CompareAndSwap(ctx, "shared-id", got.Version, job)
+	require.ErrorIs(t, err, dokv.ErrConflict)
+	require.NoError(t, jobs.Delete(ctx, "shared-id"))
+	_, err = jobs.Get(ctx, "shared-id")
+	require.ErrorIs(t, err, dokv.ErrNotFound)
+	_, err = uploads.Get(ctx, "shared-id")
+	require.NoError(t, err, "the upload with the same ID is untouched")
+
+	// No List, and no transaction across keys.
+	for _, err := range jobs.List(ctx, dokv.ListOptions{}) {
+		require.ErrorIs(t, err, dokv.ErrUnsupported)
+	}
+	_, err = jobs.Txn().Set("a", job).Set("b", job).Commit(ctx)
+	require.ErrorIs(t, err, dokv.ErrCrossObject)
+	assert.Equal(t, "ObjectNamedByKey()", dokv.ObjectNamedByKey().String())
+}

@@ -4,6 +4,7 @@ package dokv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"iter"
@@ -113,6 +114,37 @@ func (id workersHeaders) all() iter.Seq2[string, string] {
 			}
 		}
 	}
+}
+
+// The records DokvObject serves to @uploadista/kv-store-cloudflare-do's
+// RPC methods, numbered as the entry module names them. A record set from
+// TypeScript must decode as its Go type, or it is refused.
+func init() {
+	workers.RegisterRecordKind(1, workers.RecordKind{Prefix: UploadFilePrefix, Validate: decodesAs[UploadFile]})
+	workers.RegisterRecordKind(2, workers.RecordKind{Prefix: FlowJobPrefix, Validate: validFlowJob})
+}
+
+// validFlowJob reports whether data is a flow job with valid statuses.
+func validFlowJob(data []byte) error {
+	var job FlowJob
+	if err := json.Unmarshal(data, &job); err != nil {
+		return err
+	}
+	if !job.Status.Valid() {
+		return fmt.Errorf("status %q is not a flow job status", job.Status)
+	}
+	for _, task := range job.Tasks {
+		if !task.Status.Valid() {
+			return fmt.Errorf("task %q: status %q is not a task status", task.NodeID, task.Status)
+		}
+	}
+	return nil
+}
+
+// decodesAs reports whether data decodes as JSON into a T.
+func decodesAs[T any](data []byte) error {
+	var v T
+	return json.Unmarshal(data, &v)
 }
 
 type workersNamespace struct{ binding string }

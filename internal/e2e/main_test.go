@@ -14,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, s := range []*sharedWorker{bridge, glue} {
+	for _, s := range []*sharedWorker{bridge, glue, tsrpc} {
 		s.stop(code != 0)
 	}
 	os.Exit(code)
@@ -25,6 +25,8 @@ func TestMain(m *testing.M) {
 type sharedWorker struct {
 	pkg    string
 	config workerfiles.Config
+	// prepare, if set, changes the built Worker's files before it starts.
+	prepare func(w *workerdtest.Worker) error
 
 	once sync.Once
 	w    *workerdtest.Worker
@@ -38,6 +40,9 @@ func (s *sharedWorker) start(t *testing.T) *workerdtest.Worker {
 	bin := workerdtest.Require(t)
 	s.once.Do(func() {
 		s.w, s.err = workerdtest.Build(bin, s.pkg, s.config)
+		if s.err == nil && s.prepare != nil {
+			s.err = s.prepare(s.w)
+		}
 		if s.err == nil {
 			s.err = s.w.Start()
 		}

@@ -505,6 +505,41 @@ function response({ status, head, body }) {
 
 const ROLLBACK = new Error("dokv: roll back");
 
+// Record kinds and operations of Go's dokvRecord.
+const RECORD_UPLOAD_FILE = 1;
+const RECORD_FLOW_JOB = 2;
+const RECORD_GET = 1;
+const RECORD_SET = 2;
+const RECORD_DELETE = 3;
+// DATES_FIELD lists, in a stored record, the paths of its Date values.
+const DATES_FIELD = "$dokvDates";
+
+function isPlainObject(v) {
+  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
+}
+
+// datePaths appends to out the path (an array of keys and indexes) of every
+// Date within v.
+function datePaths(v, path, out) {
+  if (v instanceof Date) {
+    out.push(path);
+  } else if (Array.isArray(v)) {
+    v.forEach((item, i) => datePaths(item, [...path, i], out));
+  } else if (v !== null && typeof v === "object") {
+    for (const [k, item] of Object.entries(v)) datePaths(item, [...path, k], out);
+  }
+}
+
+// reviveDate turns the ISO string at path within record back into a Date.
+function reviveDate(record, path) {
+  let holder = record;
+  for (let i = 0; i < path.length - 1; i++) {
+    holder = holder?.[path[i]];
+  }
+  const last = path[path.length - 1];
+  if (holder != null && typeof holder[last] === "string") holder[last] = new Date(holder[last]);
+}
+
 // Handles of objects that workerd evicted are forgotten, in JS and in Go,
 // so that the maps grow with live objects, not with constructions.
 const handles = typeof FinalizationRegistry === "function"
@@ -520,17 +555,72 @@ const handles = typeof FinalizationRegistry === "function"
 export class DokvObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
+    lastEnv ??= env;
     this.sql = ctx.storage.sql;
     this.sql.exec(SQL_SCHEMA);
     this.handle = 0;
     this.generation = 0;
   }
 
-  // call runs one dokv request (Uint8Array) and returns the reply
-  // (Uint8Array). A request that may write runs inside transactionSync: if
-  // it fails, it is rolled back whole.
-  call(request) {
-    lastEnv ??= this.env;
+  // The RPC methods of @uploadista/kv-store-cloudflare-do's client, which
+  // names this object after the record's key (dokv's ObjectNamedByKey
+  // layout): one upload file and one flow job per object, read and written
+  // by the same Go actor as dokv's own requests, so versions advance on
+  // both paths. A missing record is undefined; a value that is not a valid
+  // record, or is too large, throws and stores nothing.
+  getUploadFile() {
+    return this.#record(RECORD_UPLOAD_FILE, RECORD_GET);
+  }
+  setUploadFile(value) {
+    return this.#record(RECORD_UPLOAD_FILE, RECORD_SET, value);
+  }
+  deleteUploadFile() {
+    return this.#record(RECORD_UPLOAD_FILE, RECORD_DELETE);
+  }
+  getFlowJob() {
+    return this.#record(RECORD_FLOW_JOB, RECORD_GET);
+  }
+  setFlowJob(value) {
+    return this.#record(RECORD_FLOW_JOB, RECORD_SET, value);
+  }
+  deleteFlowJob() {
+    return this.#record(RECORD_FLOW_JOB, RECORD_DELETE);
+  }
+
+  // #record runs one of those methods in Go (dokvRecord). Values cross as
+  // JSON, which Go validates as its record type; the paths of the Date
+  // values a record was set with travel in it as DATES_FIELD (ignored by
+  // Go), so that it comes back with Dates where it had them, and with the
+  // ISO strings Go writes once Go has rewritten it.
+  #record(kind, op, value) {
+    this.#attach();
+    let bytes = EMPTY;
+    if (op === RECORD_SET) {
+      const dates = [];
+      datePaths(value, [], dates);
+      const record = dates.length > 0 && isPlainObject(value) ? { ...value, [DATES_FIELD]: dates } : value;
+      bytes = encoder.encode(JSON.stringify(record));
+    }
+    writeIn(bytes);
+    let n = 0;
+    const run = () => {
+      n = ex.dokvRecord(this.handle, kind, op, bytes.length);
+      if (n < -1) throw new Error(readString(ex.dokvOutput(), -n - 2));
+    };
+    if (op === RECORD_GET) run();
+    else this.ctx.storage.transactionSync(run);
+    if (op !== RECORD_GET) return undefined;
+    if (n === -1) return undefined;
+    const record = JSON.parse(readString(ex.dokvOutput(), n));
+    if (isPlainObject(record) && Array.isArray(record[DATES_FIELD])) {
+      for (const path of record[DATES_FIELD]) reviveDate(record, path);
+      delete record[DATES_FIELD];
+    }
+    return record;
+  }
+
+  // #attach makes this object's actor in the current Go instance.
+  #attach() {
     startGo();
     if (this.generation !== generation) {
       this.handle = ex.dokvNewObject();
@@ -538,6 +628,13 @@ export class DokvObject extends DurableObject {
       this.generation = generation;
       handles?.register(this, { handle: this.handle, gen: generation });
     }
+  }
+
+  // call runs one dokv request (Uint8Array) and returns the reply
+  // (Uint8Array). A request that may write runs inside transactionSync: if
+  // it fails, it is rolled back whole.
+  call(request) {
+    this.#attach();
     const bytes = request instanceof Uint8Array ? request : new Uint8Array(request);
     const ptr = writeIn(bytes);
     let n = 0;

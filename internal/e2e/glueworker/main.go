@@ -9,6 +9,9 @@
 //	GET  /sleep?ms=N       answers 200 "slept" after N ms
 //	POST /exit             ends the Go instance (os.Exit) in the middle of a request
 //	GET  /get?key=K        200 with the value at K (a store call with the request's context)
+//	GET  /job?key=K        the flow job at K (ObjectNamedByKey layout) as JSON, version in X-Version; 404 if none
+//	PUT  /job?key=K        store the body, a flow job as JSON, at K
+//	GET  /upload?key=K     the upload file at K (ObjectNamedByKey layout) as JSON; 404 if none
 //	GET  /background       a store call with context.Background(): 500 with the error
 //	PUT  /len              200 with the body's length
 //	GET  /binding?name=B   dokv.WorkersNamespace(B): 200 if it is a Durable Object
@@ -22,6 +25,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"log"
 	"os"
 	"runtime"
@@ -41,8 +46,22 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	layout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
+	jobs, err := dokv.NewFlowJobStore(ns, layout)
+	if err != nil {
+		log.Fatal(err)
+	}
+	uploads, err := dokv.NewUploadFileStore(ns, layout)
+	if err != nil {
+		log.Fatal(err)
+	}
 	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
 		switch r.Path {
+		case "/job":
+			serveJob(w, r, jobs)
+		case "/upload":
+			u, err := uploads.Get(r.Context(), r.Query("key"))
+			writeJSON(w, u, 0, err)
 		case "/sleep":
 			ms, _ := strconv.Atoi(r.Query("ms"))
 			time.Sleep(time.Duration(ms) * time.Millisecond)
@@ -81,4 +100,45 @@ func main() {
 			w.WriteHeader(404)
 		}
 	}))
+}
+
+// serveJob answers GET and PUT /job.
+func serveJob(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.FlowJob]) {
+	key := r.Query("key")
+	if r.Method == "PUT" {
+		var job dokv.FlowJob
+		if err := json.Unmarshal(r.Body, &job); err != nil {
+			w.WriteHeader(400)
+			w.WriteString(err.Error())
+			return
+		}
+		v, err := jobs.SetEntry(r.Context(), key, job)
+		writeJSON(w, job, v, err)
+		return
+	}
+	e, err := jobs.GetEntry(r.Context(), key)
+	writeJSON(w, e.Value, e.Version, err)
+}
+
+// writeJSON answers v as JSON with its version, 404 for ErrNotFound, or 500
+// with the error.
+func writeJSON(w *dokv.ResponseWriter, v any, version uint64, err error) {
+	switch {
+	case errors.Is(err, dokv.ErrNotFound):
+		w.WriteHeader(404)
+		return
+	case err != nil:
+		w.WriteHeader(500)
+		w.WriteString(err.Error())
+		return
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		w.WriteHeader(500)
+		w.WriteString(err.Error())
+		return
+	}
+	w.SetHeader("Content-Type", "application/json")
+	w.SetHeader("X-Version", strconv.FormatUint(version, 10))
+	w.Write(body)
 }

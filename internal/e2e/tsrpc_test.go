@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -177,4 +178,104 @@ func TestTypeScriptClient_SharesRecordsWithGo(t *testing.T) {
 	assert.JSONEq(t, `"<undefined>"`, string(tsCall(t, w, "getFlowJob", key, nil).Value))
 	require.Empty(t, tsCall(t, w, "deleteFlowJob", key, nil).Error, "deleting a missing record is no error")
 	assert.Contains(t, string(tsCall(t, w, "getUploadFile", key, nil).Value), `"offset":42`, "the upload is untouched")
+}
+
+// npmclient is the glue test Worker with the real npm client,
+// @uploadista/kv-store-cloudflare-do (installed pinned by npm ci), bundled
+// with esbuild from testdata/tsrpc/npmclient.mjs as its main module.
+var npmclient = &sharedWorker{
+	pkg:    "./internal/e2e/glueworker",
+	config: npmclientConfig(),
+	prepare: func(w *workerdtest.Worker) error {
+		root, err := workerdtest.RepoRoot()
+		if err != nil {
+			return err
+		}
+		esbuild := filepath.Join(root, "node_modules", ".bin", "esbuild")
+		bundle := exec.Command(esbuild, filepath.Join("internal", "e2e", "testdata", "tsrpc", "npmclient.mjs"),
+			"--bundle", "--format=esm", "--platform=neutral", "--main-fields=module,main",
+			"--external:./entry.mjs", "--outfile="+filepath.Join(w.Dir, "npmclient.mjs"))
+		bundle.Dir = root
+		if out, err := bundle.CombinedOutput(); err != nil {
+			return fmt.Errorf("bundling the npm client (npm ci installs it): %v\n%s", err, out)
+		}
+		config := strings.Replace(workerfiles.WorkerdConfig(npmclientConfig()), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
+			`(name = "npmclient.mjs", esModule = embed "npmclient.mjs"),
+    (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
+		return os.WriteFile(filepath.Join(w.Dir, "workerd.capnp"), []byte(config), 0o644)
+	},
+}
+
+func npmclientConfig() workerfiles.Config {
+	return workerfiles.Config{Name: "dokv-npmclient", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-npmclient"}
+}
+
+// npmCall runs one operation of the npm client: kind "flow" or "upload",
+// op "get", "set" or "delete".
+func npmCall(t *testing.T, w *workerdtest.Worker, kind, op, key string, value any) tsResult {
+	t.Helper()
+	var body io.Reader = http.NoBody
+	if value != nil {
+		data, err := json.Marshal(value)
+		require.NoError(t, err)
+		body = bytes.NewReader(data)
+	}
+	resp, err := workerdtest.Client.Post(w.URL+"/npm/"+kind+"/"+op+"?key="+key, "application/json", body)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", data)
+	var r tsResult
+	require.NoError(t, json.Unmarshal(data, &r), "%s", data)
+	return r
+}
+
+// The unmodified npm client works against dokv's object: what it writes Go
+// reads, what Go writes it reads, with its own error codes for misses and
+// refusals.
+func TestNpmClient_WorksAgainstDokvObject(t *testing.T) {
+	w := npmclient.start(t)
+	key := fmt.Sprintf("npm-%d", time.Now().UnixNano())
+
+	assert.Equal(t, "FILE_NOT_FOUND", npmCall(t, w, "flow", "get", key, nil).Error, "a miss, as the client reports it")
+
+	require.Empty(t, npmCall(t, w, "flow", "set", key, tsJob(key, "$date:2026-12-01T10:00:00.000Z")).Error)
+	job, v1, ok := goJob(t, w, key)
+	require.True(t, ok, "Go reads what the npm client wrote")
+	assert.Equal(t, key, job.ID)
+	r := npmCall(t, w, "flow", "get", key, nil)
+	require.Empty(t, r.Error)
+	assert.ElementsMatch(t, []string{"createdAt", "updatedAt", "tasks.0.createdAt", "tasks.0.updatedAt"}, r.Dates)
+
+	job.Status = dokv.FlowJobFailed
+	job.Error = "written by Go"
+	data, err := json.Marshal(job)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPut, w.URL+"/job?key="+key, bytes.NewReader(data))
+	require.NoError(t, err)
+	resp, err := workerdtest.Client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	r = npmCall(t, w, "flow", "get", key, nil)
+	require.Empty(t, r.Error)
+	assert.Contains(t, string(r.Value), `"error":"written by Go"`, "the npm client reads what Go wrote")
+	_, v2, _ := goJob(t, w, key)
+	assert.Greater(t, v2, v1)
+
+	bad := tsJob(key, "2026-12-03T00:00:00Z")
+	bad["status"] = "bogus"
+	assert.Equal(t, "UNKNOWN_ERROR", npmCall(t, w, "flow", "set", key, bad).Error, "a refused record fails the client's set")
+	_, v3, _ := goJob(t, w, key)
+	assert.Equal(t, v2, v3, "and stores nothing")
+
+	require.Empty(t, npmCall(t, w, "upload", "set", key, map[string]any{"id": key, "offset": 9}).Error)
+	r = npmCall(t, w, "upload", "get", key, nil)
+	require.Empty(t, r.Error)
+	assert.Contains(t, string(r.Value), `"offset":9`)
+
+	require.Empty(t, npmCall(t, w, "flow", "delete", key, nil).Error)
+	_, _, ok = goJob(t, w, key)
+	assert.False(t, ok, "Go sees the npm client's delete")
+	assert.Equal(t, "FILE_NOT_FOUND", npmCall(t, w, "flow", "get", key, nil).Error)
 }

@@ -258,8 +258,9 @@ function namespace(binding) {
 
 // startCall makes an RPC call for the request whose mailbox is box, in that
 // request's context. The call's settlement runs there too: it resumes Go
-// and then re-arms the box, so a response that Go delivered from another
-// request's context (whose wake-up workerd may drop) is found at once.
+// and then wakes the box from its own context, so a response or a call that
+// Go delivered from another request's context (whose wake-up workerd may
+// drop) is found at once.
 function startCall({ token, binding, id, bytes }, box) {
   let promise;
   try {
@@ -268,12 +269,10 @@ function startCall({ token, binding, id, bytes }, box) {
   } catch (e) {
     promise = Promise.reject(e);
   }
-  box.inflight++;
   const gen = generation;
   const done = (bits, data) => {
-    box.inflight--;
     settle(gen, token, bits, data);
-    box.rearm();
+    box.wakeOwn();
   };
   promise.then(
     (reply) => done(1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
@@ -290,11 +289,18 @@ class Mailbox {
     this.queue = [];
     this.wake = null;
     this.aborted = false;
-    this.inflight = 0; // RPC calls made for this request and not settled
+    this.resolveOwn = null; // ends the current wait; called from this request's context only
   }
   push(message) {
     this.queue.push(message);
     this.rearm();
+  }
+  // wakeOwn ends the current wait from the request's own context. Unlike
+  // rearm, it does not rely on this.wake, which a wake-up from another
+  // context clears even when workerd then drops it; resolving a promise
+  // twice is harmless.
+  wakeOwn() {
+    this.resolveOwn?.();
   }
   // rearm ends the current wait, so that the handler waits again with a
   // fresh timer.
@@ -311,12 +317,6 @@ class Mailbox {
   // that workerd drops: it delivers a promise resolution across requests
   // through the resolving request, and drops it if that request ends first.
   // The message itself is in the queue and is found at the next beat.
-  //
-  // A request with a call in flight and no Go timer due needs no timer:
-  // the call settles in this request's context, which keeps it alive, and
-  // re-arms this box after resuming Go (see startCall). That is the common
-  // case, a handler waiting for its object, and it saves a timer per
-  // request.
   next() {
     if (this.queue.length > 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -325,7 +325,7 @@ class Mailbox {
         resolve();
       };
       this.wake = wake;
-      if (this.inflight > 0 && goTimerAt === null) return;
+      this.resolveOwn = resolve;
       const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
       // The timer is never cleared: a wake-up from another request may be
       // dropped, and clearing the timer from there would leave this request
@@ -423,7 +423,7 @@ export default {
     request.signal?.addEventListener?.("abort", () => {
       if (!requests.delete(id)) return;
       box.aborted = true;
-      box.rearm();
+      box.wakeOwn();
       if (!g.exited) globalThis.__dokv.abort(id);
     });
     try {

@@ -50,6 +50,7 @@ func WithGreeting(greeting func() string) Option {
 type server struct {
 	greeting func() string
 	jobs     *dokv.Store[dokv.FlowJob]
+	uploads  *dokv.Store[dokv.UploadFile]
 }
 
 // New returns the application's handler, with every store over ns (see the
@@ -83,7 +84,14 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{greeting: c.greeting, jobs: jobs}
+	// Upload files in the layout of @uploadista/kv-store-cloudflare-do, so
+	// that a TypeScript uploadista server bound to this Worker's DokvObject
+	// writes the records GET /uploads/{id} reads.
+	uploads, err := dokv.NewUploadFileStore(ns, dokv.WithPartitioning(dokv.ObjectNamedByKey()))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{greeting: c.greeting, jobs: jobs, uploads: uploads}
 
 	mux := http.NewServeMux()
 	route(mux, "/jobs", map[string]http.HandlerFunc{
@@ -93,6 +101,9 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	route(mux, "/jobs/{id}", map[string]http.HandlerFunc{
 		http.MethodGet:   s.getJob,
 		http.MethodPatch: s.patchJob,
+	})
+	route(mux, "/uploads/{id}", map[string]http.HandlerFunc{
+		http.MethodGet: s.getUpload,
 	})
 	route(mux, "/jobs/{id}/tasks/{node}", map[string]http.HandlerFunc{
 		http.MethodPatch: s.patchTask,
@@ -152,6 +163,9 @@ Flow jobs (JSON):
   GET   /jobs/{id}                reads a job
   PATCH /jobs/{id}                {"status"} moves a job
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
+
+Upload files (JSON, as @uploadista/kv-store-cloudflare-do stores them):
+  GET   /uploads/{id}             reads an upload file
 `
 
 func (s *server) root(w http.ResponseWriter, r *http.Request) {

@@ -735,3 +735,40 @@ func TestFlowJobConcurrentTaskUpdates(t *testing.T) {
 		assert.JSONEq(t, fmt.Sprintf(`{"node":%q,"i":%d}`, nodes[i], i), string(task.Result))
 	}
 }
+
+// GET /uploads/{id} reads the upload file stored under id in the layout of
+// @uploadista/kv-store-cloudflare-do (the object named by the ID).
+func TestGetUpload(t *testing.T) {
+	ns := dokv.NewMemoryNamespace()
+	h, err := New(ns)
+	require.NoError(t, err)
+	srv := httptest.NewServer(dokvhttp.FromHandler(h))
+	t.Cleanup(srv.Close)
+
+	resp, err := http.Get(srv.URL + "/uploads/up-1")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	msg := requireError(t, resp, body, http.StatusNotFound)
+	assert.Contains(t, msg, `upload "up-1" not found`)
+
+	uploads, err := dokv.NewUploadFileStore(ns, dokv.WithPartitioning(dokv.ObjectNamedByKey()))
+	require.NoError(t, err)
+	require.NoError(t, uploads.Set(context.Background(), "up-1", dokv.UploadFile{ID: "up-1", Offset: 1234}))
+	assert.Equal(t, "up-1", uploads.ObjectName("up-1"), "the object is named by the ID, as the npm client names it")
+
+	resp, err = http.Get(srv.URL + "/uploads/up-1")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var got dokv.UploadFile
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+	assert.Equal(t, int64(1234), got.Offset)
+	assert.Equal(t, "up-1", got.ID)
+
+	req, _ := http.NewRequest(http.MethodDelete, srv.URL+"/uploads/up-1", nil)
+	resp2, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp2.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp2.StatusCode)
+}

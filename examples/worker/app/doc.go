@@ -66,6 +66,15 @@
 //	                                is the last ID examined when the page stopped early (pass it as
 //	                                after to continue; the next page may be empty), "" at the end.
 //
+// # Upload files
+//
+// uploadista UploadFile records in a dokv.NewUploadFileStore with the
+// ObjectNamedByKey layout of @uploadista/kv-store-cloudflare-do: each in the
+// object named by its ID, where a TypeScript uploadista server bound to this
+// Worker's DokvObject writes them with the npm client.
+//
+//	GET   /uploads/{id}             200 with the upload file, 404 if missing
+//
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
 // on conflict, so concurrent task updates of one job all take effect.
 //

@@ -96,6 +96,21 @@ func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, job)
 }
 
+// getUpload answers GET /uploads/{id}: the upload file that uploadista
+// (TypeScript, through DokvObject's RPC methods, or Go) stored under id.
+func (s *server) getUpload(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	upload, err := s.uploads.Get(r.Context(), id)
+	if errors.Is(err, dokv.ErrNotFound) {
+		err = notFound("upload %q not found", id)
+	}
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, upload)
+}
+
 // patchJobRequest is the body of PATCH /jobs/{id}.
 type patchJobRequest struct {
 	Status dokv.FlowJobStatus `json:"status"`

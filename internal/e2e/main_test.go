@@ -14,7 +14,7 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	for _, s := range []*sharedWorker{bridge, glue, tsrpc, npmclient} {
+	for _, s := range []*sharedWorker{bridge, glue, interop} {
 		s.stop(code != 0)
 	}
 	os.Exit(code)

@@ -22,28 +22,35 @@ import (
 	"github.com/dokv/dokv/internal/workerfiles"
 )
 
-// tsrpc is the glue test Worker with testdata/tsrpc/rpc.mjs as its main
-// module: TypeScript-style RPC calls to DokvObject beside Go's fetch.
-var tsrpc = &sharedWorker{
+// interop is the glue test Worker with testdata/tsrpc/interop.mjs as its
+// main module, bundled with esbuild with the real npm client
+// (@uploadista/kv-store-cloudflare-do and effect, installed pinned by
+// npm ci): TypeScript on DokvObject beside Go's fetch.
+var interop = &sharedWorker{
 	pkg:    "./internal/e2e/glueworker",
-	config: workerfiles.Config{Name: "dokv-tsrpc", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-tsrpc"},
+	config: interopConfig(),
 	prepare: func(w *workerdtest.Worker) error {
-		module, err := os.ReadFile(filepath.Join("testdata", "tsrpc", "rpc.mjs"))
+		root, err := workerdtest.RepoRoot()
 		if err != nil {
 			return err
 		}
-		config := strings.Replace(workerfiles.WorkerdConfig(workerfiles.Config{
-			Name: "dokv-tsrpc", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-tsrpc",
-		}), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
-			`(name = "rpc.mjs", esModule = embed "rpc.mjs"),
-    (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
-		for name, data := range map[string][]byte{"rpc.mjs": module, "workerd.capnp": []byte(config)} {
-			if err := os.WriteFile(filepath.Join(w.Dir, name), data, 0o644); err != nil {
-				return err
-			}
+		esbuild := filepath.Join(root, "node_modules", ".bin", "esbuild")
+		bundle := exec.Command(esbuild, filepath.Join("internal", "e2e", "testdata", "interop", "interop.mjs"),
+			"--bundle", "--format=esm", "--platform=neutral", "--main-fields=module,main",
+			"--external:./entry.mjs", "--outfile="+filepath.Join(w.Dir, "interop.mjs"))
+		bundle.Dir = root
+		if out, err := bundle.CombinedOutput(); err != nil {
+			return fmt.Errorf("bundling the npm client (npm ci installs it): %v\n%s", err, out)
 		}
-		return nil
+		config := strings.Replace(workerfiles.WorkerdConfig(interopConfig()), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
+			`(name = "interop.mjs", esModule = embed "interop.mjs"),
+    (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
+		return os.WriteFile(filepath.Join(w.Dir, "workerd.capnp"), []byte(config), 0o644)
 	},
+}
+
+func interopConfig() workerfiles.Config {
+	return workerfiles.Config{Name: "dokv-interop", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-interop"}
 }
 
 type tsResult struct {
@@ -52,8 +59,9 @@ type tsResult struct {
 	Error string          `json:"error"`
 }
 
-// tsCall calls an RPC method of the object named key as the npm client does.
-func tsCall(t *testing.T, w *workerdtest.Worker, method, key string, value any) tsResult {
+// post sends value (if not nil) as JSON to path on the interop Worker and
+// returns its answer.
+func post(t *testing.T, w *workerdtest.Worker, path string, value any) tsResult {
 	t.Helper()
 	var body io.Reader = http.NoBody
 	if value != nil {
@@ -61,7 +69,7 @@ func tsCall(t *testing.T, w *workerdtest.Worker, method, key string, value any) 
 		require.NoError(t, err)
 		body = bytes.NewReader(data)
 	}
-	resp, err := workerdtest.Client.Post(w.URL+"/ts/"+method+"?key="+key, "application/json", body)
+	resp, err := workerdtest.Client.Post(w.URL+path, "application/json", body)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
@@ -70,6 +78,19 @@ func tsCall(t *testing.T, w *workerdtest.Worker, method, key string, value any) 
 	var r tsResult
 	require.NoError(t, json.Unmarshal(data, &r), "%s", data)
 	return r
+}
+
+// tsCall calls an RPC method of the object named key as the npm client does.
+func tsCall(t *testing.T, w *workerdtest.Worker, method, key string, value any) tsResult {
+	t.Helper()
+	return post(t, w, "/ts/"+method+"?key="+key, value)
+}
+
+// npmCall runs one operation of the npm client: kind "flow" or "upload",
+// op "get", "set" or "delete".
+func npmCall(t *testing.T, w *workerdtest.Worker, kind, op, key string, value any) tsResult {
+	t.Helper()
+	return post(t, w, "/npm/"+kind+"/"+op+"?key="+key, value)
 }
 
 // goJob reads the flow job at key through Go's store; ok is false on 404.
@@ -105,7 +126,7 @@ func tsJob(id string, created string) map[string]any {
 // advancing on both paths, Dates coming back as Dates, invalid records
 // refused, deletes and misses as the client expects.
 func TestTypeScriptClient_SharesRecordsWithGo(t *testing.T) {
-	w := tsrpc.start(t)
+	w := interop.start(t)
 	key := fmt.Sprintf("job-%d", time.Now().UnixNano())
 
 	miss := tsCall(t, w, "getFlowJob", key, nil)
@@ -180,62 +201,11 @@ func TestTypeScriptClient_SharesRecordsWithGo(t *testing.T) {
 	assert.Contains(t, string(tsCall(t, w, "getUploadFile", key, nil).Value), `"offset":42`, "the upload is untouched")
 }
 
-// npmclient is the glue test Worker with the real npm client,
-// @uploadista/kv-store-cloudflare-do (installed pinned by npm ci), bundled
-// with esbuild from testdata/tsrpc/npmclient.mjs as its main module.
-var npmclient = &sharedWorker{
-	pkg:    "./internal/e2e/glueworker",
-	config: npmclientConfig(),
-	prepare: func(w *workerdtest.Worker) error {
-		root, err := workerdtest.RepoRoot()
-		if err != nil {
-			return err
-		}
-		esbuild := filepath.Join(root, "node_modules", ".bin", "esbuild")
-		bundle := exec.Command(esbuild, filepath.Join("internal", "e2e", "testdata", "tsrpc", "npmclient.mjs"),
-			"--bundle", "--format=esm", "--platform=neutral", "--main-fields=module,main",
-			"--external:./entry.mjs", "--outfile="+filepath.Join(w.Dir, "npmclient.mjs"))
-		bundle.Dir = root
-		if out, err := bundle.CombinedOutput(); err != nil {
-			return fmt.Errorf("bundling the npm client (npm ci installs it): %v\n%s", err, out)
-		}
-		config := strings.Replace(workerfiles.WorkerdConfig(npmclientConfig()), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
-			`(name = "npmclient.mjs", esModule = embed "npmclient.mjs"),
-    (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
-		return os.WriteFile(filepath.Join(w.Dir, "workerd.capnp"), []byte(config), 0o644)
-	},
-}
-
-func npmclientConfig() workerfiles.Config {
-	return workerfiles.Config{Name: "dokv-npmclient", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-npmclient"}
-}
-
-// npmCall runs one operation of the npm client: kind "flow" or "upload",
-// op "get", "set" or "delete".
-func npmCall(t *testing.T, w *workerdtest.Worker, kind, op, key string, value any) tsResult {
-	t.Helper()
-	var body io.Reader = http.NoBody
-	if value != nil {
-		data, err := json.Marshal(value)
-		require.NoError(t, err)
-		body = bytes.NewReader(data)
-	}
-	resp, err := workerdtest.Client.Post(w.URL+"/npm/"+kind+"/"+op+"?key="+key, "application/json", body)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", data)
-	var r tsResult
-	require.NoError(t, json.Unmarshal(data, &r), "%s", data)
-	return r
-}
-
 // The unmodified npm client works against dokv's object: what it writes Go
 // reads, what Go writes it reads, with its own error codes for misses and
 // refusals.
 func TestNpmClient_WorksAgainstDokvObject(t *testing.T) {
-	w := npmclient.start(t)
+	w := interop.start(t)
 	key := fmt.Sprintf("npm-%d", time.Now().UnixNano())
 
 	assert.Equal(t, "FILE_NOT_FOUND", npmCall(t, w, "flow", "get", key, nil).Error, "a miss, as the client reports it")

@@ -22,7 +22,7 @@ import (
 	"github.com/dokv/dokv/internal/workerfiles"
 )
 
-// interop is the glue test Worker with testdata/tsrpc/interop.mjs as its
+// interop is the glue test Worker with testdata/interop/interop.mjs as its
 // main module, bundled with esbuild with the real npm client
 // (@uploadista/kv-store-cloudflare-do and effect, installed pinned by
 // npm ci): TypeScript on DokvObject beside Go's fetch.

@@ -109,17 +109,8 @@ func run(args []string, stdout io.Writer) error {
 	err := c.run(fs, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		c.help(name, stdout)
-	} else if err != nil && !strings.Contains(err.Error(), "dokv help") && isFlagError(err) {
-		err = fmt.Errorf("%w; see `dokv help %s`", err, name)
 	}
 	return err
-}
-
-// isFlagError reports whether err came from parsing the flags.
-func isFlagError(err error) bool {
-	msg := err.Error()
-	return strings.HasPrefix(msg, "flag provided but not defined") || strings.HasPrefix(msg, "invalid value") ||
-		strings.HasPrefix(msg, "flag needs an argument") || strings.HasPrefix(msg, "bad flag syntax")
 }
 
 func usage(w io.Writer) {
@@ -152,8 +143,10 @@ func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 // parse parses fs's flags and returns the one PACKAGE argument.
 func parse(fs *flag.FlagSet, args []string) (string, error) {
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return "", err
+	} else if err != nil {
+		return "", fmt.Errorf("%w; see `dokv help %s`", err, strings.TrimPrefix(fs.Name(), "dokv "))
 	}
 	if fs.NArg() != 1 {
 		return "", fmt.Errorf("%s takes one PACKAGE (e.g. ./yourworker), got %d arguments; see `dokv help %s`",

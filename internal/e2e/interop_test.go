@@ -111,6 +111,19 @@ func goJob(t *testing.T, w *workerdtest.Worker, key string) (job dokv.FlowJob, v
 	return job, version, true
 }
 
+// goPutJob stores job at key through Go's store.
+func goPutJob(t *testing.T, w *workerdtest.Worker, key string, job dokv.FlowJob) {
+	t.Helper()
+	data, err := json.Marshal(job)
+	require.NoError(t, err)
+	req, err := http.NewRequest(http.MethodPut, w.URL+"/job?key="+key, bytes.NewReader(data))
+	require.NoError(t, err)
+	resp, err := workerdtest.Client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
 // tsJob is a flow job as uploadista's TypeScript holds it; "$date:" marks
 // the values the test Worker turns into Dates before the call.
 func tsJob(id string, created string) map[string]any {
@@ -150,14 +163,7 @@ func TestTypeScriptClient_SharesRecordsWithGo(t *testing.T) {
 
 	// Go rewrites it; TypeScript sees Go's ISO strings, and a newer version.
 	job.Status = dokv.FlowJobCompleted
-	data, err := json.Marshal(job)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, w.URL+"/job?key="+key, bytes.NewReader(data))
-	require.NoError(t, err)
-	resp, err := workerdtest.Client.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode)
+	goPutJob(t, w, key, job)
 	r = tsCall(t, w, "getFlowJob", key, nil)
 	assert.Empty(t, r.Dates, "a record Go wrote has no Dates")
 	assert.Contains(t, string(r.Value), `"status":"completed"`)
@@ -185,7 +191,7 @@ func TestTypeScriptClient_SharesRecordsWithGo(t *testing.T) {
 	// Uploads live beside the job in the same object, in a record of their own.
 	r = tsCall(t, w, "setUploadFile", key, map[string]any{"id": key, "offset": 42, "storage": map[string]any{"id": "s", "type": "r2"}})
 	require.Empty(t, r.Error)
-	resp, err = workerdtest.Client.Get(w.URL + "/upload?key=" + key)
+	resp, err := workerdtest.Client.Get(w.URL + "/upload?key=" + key)
 	require.NoError(t, err)
 	upload, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -220,13 +226,7 @@ func TestNpmClient_WorksAgainstDokvObject(t *testing.T) {
 
 	job.Status = dokv.FlowJobFailed
 	job.Error = "written by Go"
-	data, err := json.Marshal(job)
-	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, w.URL+"/job?key="+key, bytes.NewReader(data))
-	require.NoError(t, err)
-	resp, err := workerdtest.Client.Do(req)
-	require.NoError(t, err)
-	resp.Body.Close()
+	goPutJob(t, w, key, job)
 	r = npmCall(t, w, "flow", "get", key, nil)
 	require.Empty(t, r.Error)
 	assert.Contains(t, string(r.Value), `"error":"written by Go"`, "the npm client reads what Go wrote")

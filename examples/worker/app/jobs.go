@@ -84,31 +84,28 @@ func (req *createJobRequest) validate() error {
 
 // getJob answers GET /jobs/{id}.
 func (s *server) getJob(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	job, err := s.jobs.Get(r.Context(), id)
-	if errors.Is(err, dokv.ErrNotFound) {
-		err = notFound("job %q not found", id)
-	}
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, job)
+	getRecord(w, r, s.jobs, "job")
 }
 
 // getUpload answers GET /uploads/{id}: the upload file that uploadista
 // (TypeScript, through DokvObject's RPC methods, or Go) stored under id.
 func (s *server) getUpload(w http.ResponseWriter, r *http.Request) {
+	getRecord(w, r, s.uploads, "upload")
+}
+
+// getRecord answers with the record at the request's {id}, or a 404 that
+// names it as what.
+func getRecord[T any](w http.ResponseWriter, r *http.Request, store *dokv.Store[T], what string) {
 	id := r.PathValue("id")
-	upload, err := s.uploads.Get(r.Context(), id)
+	v, err := store.Get(r.Context(), id)
 	if errors.Is(err, dokv.ErrNotFound) {
-		err = notFound("upload %q not found", id)
+		err = notFound("%s %q not found", what, id)
 	}
 	if err != nil {
 		writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, upload)
+	writeJSON(w, http.StatusOK, v)
 }
 
 // patchJobRequest is the body of PATCH /jobs/{id}.

@@ -120,6 +120,11 @@ type memoryObject struct {
 	turn   chan struct{} // holds a token while a request runs: one at a time
 	engine *storage.Memory
 	actor  *object.Object
+
+	// The object's Go watchers by stored key; they survive Reset, as a
+	// Durable Object's hibernated WebSockets survive eviction.
+	watchers     map[string]map[*memoryWatcher]struct{}
+	watcherCount int
 }
 
 type memoryStub struct {
@@ -128,17 +133,14 @@ type memoryStub struct {
 }
 
 func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
-	if err := ctx.Err(); err != nil {
+	o, err := s.turn(ctx)
+	if err != nil {
 		return nil, err
 	}
-	o := s.ns.object(s.id)
-	select {
-	case o.turn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 	defer func() { <-o.turn }()
-	return o.actor.Handle(request), nil
+	reply := o.actor.Handle(request)
+	o.notify()
+	return reply, nil
 }
 
 // callError maps the flags of a rejected Workers RPC call to dokv's

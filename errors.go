@@ -55,12 +55,17 @@ var (
 	// The outcome is still unknown: errors.Is(err, ErrUnknownOutcome) holds
 	// too.
 	ErrUnavailable error = &impliedError{msg: "dokv: object unavailable", implies: ErrUnknownOutcome}
+
+	// ErrLagging: a watcher fell more than MaxWatchLag messages behind and
+	// the object dropped it, so that it never holds up writers. Watch again
+	// with WatchAfter and the At of the last event received.
+	ErrLagging = errors.New("dokv: watcher fell behind")
 )
 
 // sentinels are the errors an *Error may wrap.
 var sentinels = []error{
 	ErrNotFound, ErrConflict, ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys, ErrCrossObject, ErrUnsupported,
-	ErrInvalidArgument, ErrDecode, ErrProtocol, ErrObject, ErrUnknownOutcome, ErrOverloaded, ErrUnavailable,
+	ErrInvalidArgument, ErrDecode, ErrProtocol, ErrObject, ErrUnknownOutcome, ErrOverloaded, ErrUnavailable, ErrLagging,
 }
 
 // isSentinel reports whether err matches one of dokv's sentinels.

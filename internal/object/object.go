@@ -12,6 +12,7 @@ import (
 
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/storage"
+	"github.com/dokv/dokv/internal/watch"
 )
 
 // Object is one object's actor. Its callers must run its requests one at a
@@ -20,6 +21,9 @@ type Object struct {
 	engine storage.Engine
 	last   uint64 // cache of engine.LastVersion, valid when loaded
 	loaded bool
+
+	log     watch.Log      // recent changes, for watchers that resume
+	changes []watch.Change // the changes of the last request, for its watchers
 }
 
 // New returns an actor over engine. The actor keeps only a cache of what the
@@ -41,6 +45,7 @@ func (o *Object) Handle(req []byte) (reply []byte) {
 			reply = protocol.AppendReply(nil, op, &r)
 		}
 	}()
+	o.changes = o.changes[:0]
 	var r protocol.Reply
 	if len(req) > protocol.MaxRequestBytes {
 		r = protocol.ErrorReply(protocol.StatusTooLarge,
@@ -165,6 +170,7 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 			return err
 		}
 		o.last = next
+		o.log.Start(last)
 		return nil
 	})
 	if err != nil {
@@ -175,6 +181,7 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 		}
 		return internal(err)
 	}
+	o.record(muts, versions)
 	return protocol.Reply{Versions: versions}
 }
 

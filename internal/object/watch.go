@@ -1,0 +1,94 @@
+package object
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/watch"
+)
+
+// ErrBadWatch reports a watch or an event the object refuses.
+var ErrBadWatch = errors.New("bad watch request")
+
+// record logs the changes of a committed write.
+func (o *Object) record(muts []protocol.Mutation, versions []uint64) {
+	for i := range muts {
+		m := &muts[i]
+		var c watch.Change
+		switch m.Kind {
+		case protocol.KindPut:
+			c = watch.Change{Key: m.Key, At: versions[i], Value: append([]byte{}, m.Value...)}
+		case protocol.KindDelete:
+			c = watch.Change{Key: m.Key, At: o.last, Deleted: true}
+		default:
+			continue
+		}
+		o.log.Append(c)
+		o.changes = append(o.changes, c)
+	}
+}
+
+// Changes returns the changes committed by the last request Handle ran, in
+// order, for the watchers of their keys. They stay valid until the next
+// request.
+func (o *Object) Changes() []watch.Change { return o.changes }
+
+// Watch returns the first messages of a new watch of key: a start message,
+// then, when resume is set and the log knows every change since after,
+// those changes. Otherwise the start message carries the key's current
+// state.
+func (o *Object) Watch(key string, after uint64, resume bool) (messages [][]byte, err error) {
+	if r, bad := checkKey(key, 0); bad {
+		return nil, fmt.Errorf("%w: %s", ErrBadWatch, r.Message)
+	}
+	last, err := o.lastVersion()
+	if err != nil {
+		return nil, err
+	}
+	o.log.Start(last)
+	from := watch.FromSnapshot
+	if resume {
+		if changes, ok := o.log.Since(key, after, last); ok {
+			messages = append(messages, watch.StartMessage(key, watch.FromResume, after, 0, nil))
+			for i := range changes {
+				messages = append(messages, watch.ChangeMessage(&changes[i]))
+			}
+			return messages, nil
+		}
+		from = watch.FromResync
+	}
+	rec, found, err := o.engine.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	version := uint64(0)
+	if found {
+		version = rec.Version
+	}
+	return [][]byte{watch.StartMessage(key, from, last, version, rec.Value)}, nil
+}
+
+// Emit returns the message of an event for the watchers of key (every
+// watcher of the object when key is empty). The event must be JSON of at
+// most watch.MaxEventBytes.
+func (o *Object) Emit(key string, event []byte) ([]byte, error) {
+	if key != "" {
+		if r, bad := checkKey(key, 0); bad {
+			return nil, fmt.Errorf("%w: %s", ErrBadWatch, r.Message)
+		}
+	}
+	if len(event) > watch.MaxEventBytes {
+		return nil, fmt.Errorf("%w: event of %d bytes exceeds %d", ErrBadWatch, len(event), watch.MaxEventBytes)
+	}
+	if !utf8.Valid(event) || !json.Valid(event) {
+		return nil, fmt.Errorf("%w: event is not JSON", ErrBadWatch)
+	}
+	last, err := o.lastVersion()
+	if err != nil {
+		return nil, err
+	}
+	return watch.EventMessage(key, last, event), nil
+}

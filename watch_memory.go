@@ -1,0 +1,174 @@
+package dokv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/dokv/dokv/internal/object"
+	"github.com/dokv/dokv/internal/watch"
+)
+
+// memoryWatcher is one Go watcher of an in-memory object. The object hands
+// it messages without ever waiting: one that falls MaxWatchLag messages
+// behind is dropped.
+type memoryWatcher struct {
+	o       *memoryObject
+	key     string
+	pending chan []byte
+	done    chan struct{} // closed when the watcher is dropped or closed
+	last    []byte        // the close message, once done
+	once    sync.Once
+}
+
+// Watch implements watchStub: under the object's turn, so that the start
+// message and the changes that follow it are in order.
+func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
+	o, err := s.turn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { <-o.turn }()
+	if o.watcherCount >= watch.MaxWatchers {
+		return nil, fmt.Errorf("%w: the object has %d watchers", ErrOverloaded, o.watcherCount)
+	}
+	messages, err := o.actor.Watch(key, after, resume)
+	if err != nil {
+		return nil, objectError(err)
+	}
+	w := &memoryWatcher{o: o, key: key, pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
+	for _, m := range messages {
+		w.send(m)
+	}
+	if o.watchers == nil {
+		o.watchers = make(map[string]map[*memoryWatcher]struct{})
+	}
+	if o.watchers[key] == nil {
+		o.watchers[key] = make(map[*memoryWatcher]struct{})
+	}
+	o.watchers[key][w] = struct{}{}
+	o.watcherCount++
+	return w, nil
+}
+
+// Emit implements watchStub.
+func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
+	o, err := s.turn(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { <-o.turn }()
+	m, err := o.actor.Emit(key, event)
+	if err != nil {
+		return objectError(err)
+	}
+	for w := range o.watchers[key] {
+		w.send(m)
+	}
+	return nil
+}
+
+// turn waits for the object's turn; the caller gives it back.
+func (s memoryStub) turn(ctx context.Context) (*memoryObject, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	o := s.ns.object(s.id)
+	select {
+	case o.turn <- struct{}{}:
+		return o, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// objectError maps an object's refusal of a watch or an event.
+func objectError(err error) error {
+	if errors.Is(err, object.ErrBadWatch) {
+		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	return fmt.Errorf("%w: %w", ErrObject, err)
+}
+
+// notify hands the changes of the request the object just ran to their
+// watchers. The caller holds the object's turn.
+func (o *memoryObject) notify() {
+	if o.watcherCount == 0 {
+		return
+	}
+	for _, c := range o.actor.Changes() {
+		if ws := o.watchers[c.Key]; len(ws) > 0 {
+			m := watch.ChangeMessage(&c)
+			for w := range ws {
+				w.send(m)
+			}
+		}
+	}
+}
+
+// send queues m, or drops the watcher if it is MaxWatchLag behind. The
+// caller holds the object's turn.
+func (w *memoryWatcher) send(m []byte) {
+	select {
+	case w.pending <- m:
+	default:
+		w.end(watch.CloseMessage(watch.ReasonLagging))
+	}
+}
+
+// end unregisters the watcher; last is the message its stream ends with.
+// The caller holds the object's turn.
+func (w *memoryWatcher) end(last []byte) {
+	w.once.Do(func() {
+		if ws := w.o.watchers[w.key]; ws != nil {
+			if _, ok := ws[w]; ok {
+				delete(ws, w)
+				w.o.watcherCount--
+				if len(ws) == 0 {
+					delete(w.o.watchers, w.key)
+				}
+			}
+		}
+		w.last = last
+		close(w.done)
+	})
+}
+
+// Next implements watchStream: the queued messages, then the close
+// message, then io.EOF-like errClosed.
+func (w *memoryWatcher) Next(ctx context.Context) ([]byte, error) {
+	select {
+	case m := <-w.pending:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-w.pending:
+		return m, nil
+	case <-w.done:
+		select {
+		case m := <-w.pending:
+			return m, nil
+		default:
+		}
+		if w.last == nil {
+			return nil, errWatchClosed
+		}
+		m := w.last
+		w.last = nil
+		return m, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// errWatchClosed is what Next returns after Close.
+var errWatchClosed = errors.New("dokv: watch closed")
+
+// Close implements watchStream.
+func (w *memoryWatcher) Close() {
+	w.o.turn <- struct{}{}
+	w.end(nil)
+	<-w.o.turn
+}

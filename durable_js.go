@@ -5,7 +5,6 @@ package dokv
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -60,7 +59,9 @@ func serveFetch(ctx context.Context, handler Handler, in *workers.Request) {
 			w.SetHeader("Content-Type", "text/plain; charset=utf-8")
 			w.WriteString("internal server error")
 		}
-		respond(in.ID, w)
+		if !w.forwarded {
+			respond(in.ID, w)
+		}
 		w.reset()
 		if cap(w.body) <= maxPooledBody {
 			writers.Put(w)
@@ -173,16 +174,8 @@ type workersStub struct {
 func (s workersStub) Call(ctx context.Context, request []byte) ([]byte, error) {
 	if s.id == (ObjectID{}) {
 		// IDFromName failed: the binding is missing or not a namespace.
-		_, err := workers.IDFromName(s.binding, "")
-		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+		return nil, s.badBinding()
 	}
 	reply, err := workers.Call(ctx, s.binding, s.id.String(), request)
-	if errors.Is(err, workers.ErrNoRequest) {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
-	}
-	var ce *workers.CallError
-	if errors.As(err, &ce) {
-		return nil, callError(ce)
-	}
-	return reply, err
+	return reply, workersError(err)
 }

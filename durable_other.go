@@ -26,3 +26,9 @@ func Serve(handler Handler) {
 	fmt.Fprintln(os.Stderr, "dokv.Serve needs a Worker built with GOOS=js GOARCH=wasm; for local runs use NewMemoryNamespace and net/http")
 	os.Exit(2)
 }
+
+// forwardWatch: outside a Worker there is no Durable Object to accept a
+// WebSocket.
+func forwardWatch(_ *ResponseWriter, _ *Request, _ Namespace, _ ObjectID, _ string) error {
+	return errNoWebSocketWatch
+}

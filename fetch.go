@@ -218,6 +218,9 @@ type ResponseWriter struct {
 	status int
 	header []string // name, value, name, value, ...
 	body   []byte
+	// forwarded: ServeWatch handed the request to an object, whose
+	// response answers it.
+	forwarded bool
 }
 
 // SetHeader sets the response header name to value, replacing any value it
@@ -304,6 +307,7 @@ func (w *ResponseWriter) Body() []byte { return w.body }
 // reset empties w for another response, keeping its buffers.
 func (w *ResponseWriter) reset() {
 	w.status = 0
+	w.forwarded = false
 	w.header = w.header[:0]
 	w.body = w.body[:0]
 }

@@ -135,13 +135,47 @@ const imports = {
   // 16 durableObjectReset. The call is made by the request's own handler,
   // in its context.
   stubCall(token, requestId, bindingPtr, bindingLen, idPtr, idLen, reqPtr, reqLen) {
-    const call = { token, binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), bytes: readBytes(reqPtr, reqLen) };
-    const box = requests.get(requestId);
-    if (box) box.push(call);
-    else {
-      const gen = generation;
-      Promise.resolve().then(() => settle(gen, token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
-    }
+    queueCall(requestId, token, { binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), bytes: readBytes(reqPtr, reqLen) });
+  },
+  // stubWatch opens a watch of a stored key through the object's watch RPC
+  // method (Store.Watch in a Worker's handler); the call settles with the
+  // handle of the stream (u32), which streamRead reads one message at a
+  // time and streamClose ends.
+  stubWatch(token, requestId, bindingPtr, bindingLen, idPtr, idLen, keyPtr, keyLen, after, resume) {
+    queueCall(requestId, token, {
+      kind: "watch",
+      binding: readString(bindingPtr, bindingLen),
+      id: readString(idPtr, idLen),
+      key: readString(keyPtr, keyLen),
+      after,
+      resume: resume !== 0,
+    });
+  },
+  // stubEmit delivers an event (JSON) to the watchers of a stored key.
+  stubEmit(token, requestId, bindingPtr, bindingLen, idPtr, idLen, keyPtr, keyLen, eventPtr, eventLen) {
+    queueCall(requestId, token, {
+      kind: "emit",
+      binding: readString(bindingPtr, bindingLen),
+      id: readString(idPtr, idLen),
+      key: readString(keyPtr, keyLen),
+      event: readString(eventPtr, eventLen),
+    });
+  },
+  streamRead(token, requestId, stream) {
+    queueCall(requestId, token, { kind: "read", stream });
+  },
+  streamClose(stream) {
+    const reader = watchStreams.get(stream);
+    watchStreams.delete(stream);
+    reader?.cancel();
+  },
+  // forward answers request requestId with the response of the object's
+  // fetch handler to url, sent with the request's headers: how a watch's
+  // WebSocket upgrade reaches the object that accepts it.
+  forward(requestId, bindingPtr, bindingLen, idPtr, idLen, urlPtr, urlLen) {
+    requests.get(requestId)?.push({
+      forward: { binding: readString(bindingPtr, bindingLen), id: readString(idPtr, idLen), url: readString(urlPtr, urlLen) },
+    });
   },
   // --- Durable Object side: the object's SQLite storage ---
   // Each returns a non-negative result, or -(1 + message length) with the
@@ -256,28 +290,106 @@ function namespace(binding) {
   return ns;
 }
 
-// startCall makes an RPC call for the request whose mailbox is box, in that
-// request's context. The call's settlement runs there too: it resumes Go
-// and then wakes the box from its own context, so a response or a call that
-// Go delivered from another request's context (whose wake-up workerd may
-// drop) is found at once.
-function startCall({ token, binding, id, bytes }, box) {
+// queueCall hands call (with token) to the mailbox of request requestId, or
+// fails it if that request has ended.
+function queueCall(requestId, token, call) {
+  call.token = token;
+  const box = requests.get(requestId);
+  if (box) box.push(call);
+  else {
+    const gen = generation;
+    Promise.resolve().then(() => settle(gen, token, 0, encoder.encode("dokv: the request has ended"))); // after Go returns
+  }
+}
+
+// startCall makes an RPC call (or reads a watch stream) for the request
+// whose mailbox is box, in that request's context. The call's settlement
+// runs there too: it resumes Go and then wakes the box from its own
+// context, so a response or a call that Go delivered from another
+// request's context (whose wake-up workerd may drop) is found at once.
+function startCall(call, box) {
   let promise;
   try {
-    const ns = namespace(binding);
-    promise = ns.get(ns.idFromString(id)).call(bytes);
+    promise = callPromise(call);
   } catch (e) {
     promise = Promise.reject(e);
   }
   const gen = generation;
   const done = (bits, data) => {
-    settle(gen, token, bits, data);
+    settle(gen, call.token, bits, data);
     box.wakeOwn();
   };
   promise.then(
-    (reply) => done(1, reply instanceof Uint8Array ? reply : new Uint8Array(reply)),
+    (reply) => done(1, reply),
     (e) => done(errorBits(e), encoder.encode(String(e?.message ?? e))),
   );
+}
+
+// callPromise starts what call asks for; its promise resolves to the
+// Uint8Array Go receives.
+function callPromise(call) {
+  if (call.kind === "read") return readStream(call.stream);
+  const ns = namespace(call.binding);
+  const stub = ns.get(ns.idFromString(call.id));
+  switch (call.kind) {
+    case "watch":
+      return stub.watch(call.key, call.after, call.resume).then(openStream);
+    case "emit":
+      return stub.watchEmit(call.key, call.event).then(() => EMPTY);
+  }
+  return stub.call(call.bytes).then((reply) => (reply instanceof Uint8Array ? reply : new Uint8Array(reply)));
+}
+
+// The watch streams Go's handlers read, by handle.
+const watchStreams = new Map();
+let nextStream = 1;
+
+function openStream(stream) {
+  const handle = nextStream++;
+  watchStreams.set(handle, new LineReader(stream));
+  const bytes = new Uint8Array(4);
+  new DataView(bytes.buffer).setUint32(0, handle, true);
+  return bytes;
+}
+
+async function readStream(handle) {
+  const reader = watchStreams.get(handle);
+  if (!reader) throw new Error("dokv: the watch is closed");
+  const line = await reader.next();
+  if (line === null) {
+    watchStreams.delete(handle);
+    throw new Error("dokv: the watch stream ended");
+  }
+  return encoder.encode(line);
+}
+
+// LineReader splits a byte stream into its lines: a watch stream carries
+// one JSON message per line, and RPC does not keep chunk boundaries.
+class LineReader {
+  constructor(stream) {
+    this.reader = stream.getReader();
+    this.lines = [];
+    this.partial = "";
+    this.done = false;
+    this.decoder = new TextDecoder();
+  }
+  async next() {
+    while (this.lines.length === 0) {
+      if (this.done) return null;
+      const { done, value } = await this.reader.read();
+      if (done) {
+        this.done = true;
+        continue;
+      }
+      const parts = (this.partial + this.decoder.decode(value, { stream: true })).split("\n");
+      this.partial = parts.pop();
+      this.lines.push(...parts);
+    }
+    return this.lines.shift();
+  }
+  cancel() {
+    this.reader.cancel().catch(() => {});
+  }
 }
 
 // Mailbox is what Go sends one fetch request: RPC calls to make and, last,
@@ -388,6 +500,8 @@ function startGo() {
   globalThis.__dokv = undefined;
   requests.clear();
   objects.clear();
+  for (const reader of watchStreams.values()) reader.cancel();
+  watchStreams.clear();
   go = new Go();
   go.importObject.dokv = imports;
   goTimerAt = null;
@@ -444,6 +558,7 @@ export default {
         if (box.aborted) return plainResponse(499, "client closed request");
         while (box.queue.length > 0) {
           const message = box.queue.shift();
+          if (message.forward) return forwardRequest(message.forward, request);
           if (message.token === undefined) return response(message);
           startCall(message, box);
         }
@@ -486,6 +601,13 @@ async function readBody(request) {
     o += c.length;
   }
   return body;
+}
+
+// forwardRequest sends request, with its headers, to url on the object's
+// fetch handler, and returns the object's response (a watch's 101).
+function forwardRequest({ binding, id, url }, request) {
+  const ns = namespace(binding);
+  return ns.get(ns.idFromString(id)).fetch(new Request(url, { headers: request.headers }));
 }
 
 function plainResponse(status, text) {
@@ -560,6 +682,183 @@ export class DokvObject extends DurableObject {
     this.sql.exec(SQL_SCHEMA);
     this.handle = 0;
     this.generation = 0;
+    // Watchers: the streams of Go watchers by key tag (in memory), and the
+    // count of hibernatable WebSockets, which the runtime keeps across
+    // evictions (-1: count them when next needed).
+    this.watchStreams = new Map();
+    this.streamCount = 0;
+    this.socketCount = -1;
+  }
+
+  // fetch accepts a watch over a hibernatable WebSocket: the upgrade
+  // request a Worker handed over with dokv's ServeWatch, for the stored key
+  // in the query (and the position to resume after, if any). Refusals are
+  // close codes on an accepted socket, so a browser can see them.
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname !== WATCH_PATH) return plainResponse(404, "not found");
+    if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+      return plainResponse(426, "a watch needs a WebSocket upgrade");
+    }
+    const [client, server] = Object.values(new WebSocketPair());
+    const start = this.#watchCount() >= MAX_WATCHERS
+      ? { code: CLOSE_TOO_MANY_WATCHERS, reason: "too many watchers" }
+      : this.#startWatch(url.searchParams.get("key") ?? "", url.searchParams.get("after"));
+    if (start.code) {
+      server.accept();
+      server.close(start.code, start.reason.slice(0, 120));
+      return new Response(null, { status: 101, webSocket: client });
+    }
+    this.ctx.acceptWebSocket(server, [start.tag]);
+    this.socketCount = -1;
+    for (const message of start.messages) server.send(message);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  // Watchers only listen: a message larger than a keep-alive closes the
+  // socket, smaller ones are ignored.
+  webSocketMessage(ws, message) {
+    const size = typeof message === "string" ? message.length : message.byteLength;
+    if (size > MAX_CLIENT_MESSAGE_BYTES) {
+      ws.close(CLOSE_MESSAGE_TOO_BIG, `watchers only listen; messages over ${MAX_CLIENT_MESSAGE_BYTES} bytes close the watch`);
+    }
+  }
+
+  webSocketClose(ws, code, reason) {
+    this.socketCount = -1;
+    try {
+      ws.close(1000, "closed");
+    } catch {
+      // already closed
+    }
+  }
+
+  webSocketError() {
+    this.socketCount = -1;
+  }
+
+  // watch is the RPC method behind Store.Watch in a Worker's handler: a
+  // stream of the watch's JSON messages, one per line. A watcher that
+  // leaves MAX_WATCH_LAG messages unread is sent a close message and
+  // dropped, so that it never holds up the object.
+  watch(key, after, resume) {
+    if (this.#watchCount() >= MAX_WATCHERS) return closedStream("too many watchers");
+    const start = this.#startWatch(key, resume ? String(after) : null);
+    if (start.code) throw new Error(start.reason);
+    let watcher;
+    return new ReadableStream({
+      start: (controller) => {
+        watcher = { controller, tag: start.tag };
+        for (const message of start.messages) this.#sendStream(watcher, message);
+        let set = this.watchStreams.get(start.tag);
+        if (!set) this.watchStreams.set(start.tag, (set = new Set()));
+        set.add(watcher);
+        this.streamCount++;
+      },
+      cancel: () => this.#dropStream(watcher),
+    });
+  }
+
+  // watchEmit is the RPC method behind Store.Emit: an event (JSON text)
+  // for the watchers of a stored key.
+  watchEmit(key, event) {
+    this.#emit(key, event);
+  }
+
+  // emit is @uploadista/kv-store-cloudflare-do's: an event (any value that
+  // JSON can hold) for every watcher of this object, not stored.
+  emit(event) {
+    const json = JSON.stringify(event);
+    if (json === undefined) throw new Error("dokv: the event is not JSON");
+    this.#emit("", json);
+  }
+
+  #emit(key, json) {
+    this.#attach();
+    const k = encoder.encode(key);
+    const e = encoder.encode(json);
+    const bytes = new Uint8Array(k.length + e.length);
+    bytes.set(k);
+    bytes.set(e, k.length);
+    writeIn(bytes);
+    const n = ex.dokvWatchEmit(this.handle, k.length, e.length);
+    if (n < 0) throw new Error(watchRefusal(n).reason);
+    if (this.#watched()) this.#broadcast(taggedMessages(n));
+  }
+
+  // #startWatch starts a watch in Go: {tag, messages}, or {code, reason}
+  // when it is refused.
+  #startWatch(key, afterParam) {
+    let after = 0;
+    if (afterParam !== null) {
+      after = /^[0-9]{1,16}$/.test(afterParam) ? Number(afterParam) : -1;
+      if (!(after >= 0 && after <= Number.MAX_SAFE_INTEGER)) {
+        return { code: CLOSE_BAD_REQUEST, reason: "after must be a position (a non-negative integer)" };
+      }
+    }
+    this.#attach();
+    const k = encoder.encode(key);
+    writeIn(k);
+    const n = ex.dokvWatchStart(this.handle, k.length, after, afterParam !== null ? 1 : 0);
+    if (n < 0) return watchRefusal(n);
+    const tagged = taggedMessages(n);
+    return { tag: tagged[0][0], messages: tagged.map(([, message]) => message) };
+  }
+
+  #sockets() {
+    if (this.socketCount < 0) this.socketCount = this.ctx.getWebSockets().length;
+    return this.socketCount;
+  }
+
+  #watchCount() {
+    return this.streamCount + this.#sockets();
+  }
+
+  #watched() {
+    return this.streamCount > 0 || this.#sockets() > 0;
+  }
+
+  // #notify sends the changes of the write that just committed to their
+  // watchers.
+  #notify() {
+    if (!this.#watched()) return;
+    const n = ex.dokvChanges(this.handle);
+    if (n > 0) this.#broadcast(taggedMessages(n));
+  }
+
+  // #broadcast sends each [tag, message] to the watchers of tag, or to
+  // every watcher for the empty tag.
+  #broadcast(tagged) {
+    for (const [tag, message] of tagged) {
+      for (const ws of tag === "" ? this.ctx.getWebSockets() : this.ctx.getWebSockets(tag)) {
+        try {
+          ws.send(message);
+        } catch {
+          // a socket that is closing
+        }
+      }
+      const streams = tag === "" ? [...this.watchStreams.values()].flatMap((set) => [...set]) : this.watchStreams.get(tag);
+      for (const watcher of streams ?? []) this.#sendStream(watcher, message);
+    }
+  }
+
+  #sendStream(watcher, message) {
+    const { controller } = watcher;
+    if (controller.desiredSize !== null && controller.desiredSize <= -MAX_WATCH_LAG) {
+      controller.enqueue(encoder.encode(closeMessage("lagging")));
+      controller.close();
+      this.#dropStream(watcher);
+      return;
+    }
+    controller.enqueue(encoder.encode(message + "\n"));
+  }
+
+  #dropStream(watcher) {
+    const set = watcher && this.watchStreams.get(watcher.tag);
+    if (set?.delete(watcher)) {
+      this.streamCount--;
+      if (set.size === 0) this.watchStreams.delete(watcher.tag);
+    }
   }
 
   // The RPC methods of @uploadista/kv-store-cloudflare-do's client, which
@@ -609,7 +908,10 @@ export class DokvObject extends DurableObject {
     };
     if (op === RECORD_GET) run();
     else this.ctx.storage.transactionSync(run);
-    if (op !== RECORD_GET) return undefined;
+    if (op !== RECORD_GET) {
+      this.#notify();
+      return undefined;
+    }
     if (n === -1) return undefined;
     const record = JSON.parse(readString(ex.dokvOutput(), n));
     if (isPlainObject(record) && Array.isArray(record[DATES_FIELD])) {
@@ -638,7 +940,8 @@ export class DokvObject extends DurableObject {
     const bytes = request instanceof Uint8Array ? request : new Uint8Array(request);
     const ptr = writeIn(bytes);
     let n = 0;
-    if (ex.dokvWrites(bytes.length) === 0) {
+    const writes = ex.dokvWrites(bytes.length) !== 0;
+    if (!writes) {
       // A read: its statements are consistent without a transaction.
       n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
       if (n < 0) n = -n - 1;
@@ -653,6 +956,58 @@ export class DokvObject extends DurableObject {
         n = -n - 1;
       }
     }
-    return memory().slice(ex.dokvOutput(), ex.dokvOutput() + n);
+    const reply = memory().slice(ex.dokvOutput(), ex.dokvOutput() + n);
+    if (writes) this.#notify();
+    return reply;
   }
+}
+
+// Watch limits and close codes; Go's internal/watch holds the same values.
+const WATCH_PATH = "/__dokv/watch";
+const MAX_WATCHERS = 1000;
+const MAX_WATCH_LAG = 256;
+const MAX_CLIENT_MESSAGE_BYTES = 1024;
+const CLOSE_BAD_REQUEST = 1008;
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+const CLOSE_INTERNAL = 1011;
+const CLOSE_TOO_MANY_WATCHERS = 1013;
+
+// taggedMessages decodes the [tag, message] list a watch export left in
+// Go's output (n bytes): u32 tag length, tag, u32 message length, message.
+function taggedMessages(n) {
+  const base = ex.dokvOutput();
+  const view = new DataView(memory().buffer, base, n);
+  const out = [];
+  for (let o = 0; o < n; ) {
+    const tagLen = view.getUint32(o, true);
+    const tag = readString(base + o + 4, tagLen);
+    o += 4 + tagLen;
+    const len = view.getUint32(o, true);
+    out.push([tag, readString(base + o + 4, len)]);
+    o += 4 + len;
+  }
+  return out;
+}
+
+// watchRefusal reads a watch export's refusal (result n < 0): a code byte,
+// 1 for a bad request and 2 for a failure, then the reason.
+function watchRefusal(n) {
+  const len = -n - 1;
+  const base = ex.dokvOutput();
+  const bad = memory()[base] === 1;
+  return { code: bad ? CLOSE_BAD_REQUEST : CLOSE_INTERNAL, reason: readString(base + 1, len - 1) };
+}
+
+function closeMessage(reason) {
+  return JSON.stringify({ type: "close", at: 0, reason }) + "\n";
+}
+
+// closedStream is the stream of a watch refused with reason.
+function closedStream(reason) {
+  return new ReadableStream({
+    start(controller) {
+      controller.enqueue(encoder.encode(closeMessage(reason)));
+      controller.close();
+    },
+  });
 }

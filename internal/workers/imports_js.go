@@ -78,3 +78,18 @@ type stagingError struct{}
 func (stagingError) Error() string {
 	return "dokv: staged bytes do not match the length taken (glue bug)"
 }
+
+//go:wasmimport dokv stubWatch
+func stubWatch(token int32, requestID int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, key unsafe.Pointer, keyLen int32, after float64, resume int32)
+
+//go:wasmimport dokv stubEmit
+func stubEmit(token int32, requestID int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, key unsafe.Pointer, keyLen int32, event unsafe.Pointer, eventLen int32)
+
+//go:wasmimport dokv streamRead
+func streamRead(token int32, requestID int32, stream int32)
+
+//go:wasmimport dokv streamClose
+func streamClose(stream int32)
+
+//go:wasmimport dokv forward
+func forward(requestID int32, binding unsafe.Pointer, bindingLen int32, id unsafe.Pointer, idLen int32, url unsafe.Pointer, urlLen int32)

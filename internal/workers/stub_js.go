@@ -38,8 +38,18 @@ var (
 // request that Serve is serving, the call is made in that request's JS
 // context, as workerd requires of I/O.
 func Call(ctx context.Context, binding, id string, request []byte) ([]byte, error) {
+	bp, bl := strPtr(binding)
+	ip, il := strPtr(id)
+	rp, rl := bytesPtr(request)
+	return roundTrip(ctx, func(token, rid int32) { stubCall(token, rid, bp, bl, ip, il, rp, rl) })
+}
+
+// roundTrip starts an asynchronous JS operation with start, on behalf of
+// the request ctx serves, and waits for its settlement (dokvSettle) or for
+// ctx to end.
+func roundTrip(ctx context.Context, start func(token, requestID int32)) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, err // never send a request for a caller that has gone
+		return nil, err // never start anything for a caller that has gone
 	}
 	rid := requestID(ctx)
 	if rid == 0 {
@@ -52,10 +62,7 @@ func Call(ctx context.Context, binding, id string, request []byte) ([]byte, erro
 	calls[token] = ch
 	callsMu.Unlock()
 
-	bp, bl := strPtr(binding)
-	ip, il := strPtr(id)
-	rp, rl := bytesPtr(request)
-	stubCall(token, rid, bp, bl, ip, il, rp, rl)
+	start(token, rid)
 	select {
 	case r := <-ch:
 		return r.reply, r.err

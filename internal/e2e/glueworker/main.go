@@ -12,6 +12,12 @@
 //	GET  /job?key=K        the flow job at K (ObjectNamedByKey layout) as JSON, version in X-Version; 404 if none
 //	PUT  /job?key=K        store the body, a flow job as JSON, at K
 //	GET  /upload?key=K     the upload file at K (ObjectNamedByKey layout) as JSON; 404 if none
+//	GET  /watch?kind=job|upload&key=K[&after=N]
+//	                       a WebSocket watch of the flow job or upload file at K (ServeWatch)
+//	GET  /events?key=K&n=N[&after=A]
+//	                       a Go watcher (Store.Watch) of the flow job at K: the first N
+//	                       events after the start, as JSON [{kind, at, version, status, event}];
+//	                       504 after 10 s without them
 //	GET  /background       a store call with context.Background(): 500 with the error
 //	PUT  /len              200 with the body's length
 //	GET  /binding?name=B   dokv.WorkersNamespace(B): 200 if it is a Durable Object
@@ -62,6 +68,14 @@ func main() {
 		case "/upload":
 			u, err := uploads.Get(r.Context(), r.Query("key"))
 			writeJSON(w, u, 0, err)
+		case "/watch":
+			if r.Query("kind") == "upload" {
+				uploads.ServeWatch(w, r, r.Query("key"))
+			} else {
+				jobs.ServeWatch(w, r, r.Query("key"))
+			}
+		case "/events":
+			serveEvents(w, r, jobs)
 		case "/sleep":
 			ms, _ := strconv.Atoi(r.Query("ms"))
 			time.Sleep(time.Duration(ms) * time.Millisecond)
@@ -118,6 +132,47 @@ func serveJob(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.Flo
 	}
 	e, err := jobs.GetEntry(r.Context(), key)
 	writeJSON(w, e.Value, e.Version, err)
+}
+
+// watchEvent is one event of GET /events.
+type watchEvent struct {
+	Kind    string          `json:"kind"`
+	At      uint64          `json:"at"`
+	Version uint64          `json:"version"`
+	Status  string          `json:"status,omitempty"`
+	Event   json.RawMessage `json:"event,omitempty"`
+}
+
+// serveEvents answers GET /events: a Go watcher inside the Worker.
+func serveEvents(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.FlowJob]) {
+	n, _ := strconv.Atoi(r.Query("n"))
+	var opts []dokv.WatchOption
+	if a := r.Query("after"); a != "" {
+		after, _ := strconv.ParseUint(a, 10, 64)
+		opts = append(opts, dokv.WatchAfter(after))
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+	defer cancel()
+	events := []watchEvent{}
+	for ev, err := range jobs.Watch(ctx, r.Query("key"), opts...) {
+		if err != nil {
+			status := 500
+			if errors.Is(err, context.DeadlineExceeded) {
+				status = 504
+			}
+			w.WriteHeader(status)
+			w.WriteString(err.Error())
+			return
+		}
+		if ev.Kind == dokv.WatchSnapshot || ev.Kind == dokv.WatchResumed {
+			continue
+		}
+		events = append(events, watchEvent{Kind: ev.Kind.String(), At: ev.At, Version: ev.Version, Status: string(ev.Value.Status), Event: ev.Event})
+		if len(events) == n {
+			break
+		}
+	}
+	writeJSON(w, events, 0, nil)
 }
 
 // writeJSON answers v as JSON with its version, 404 for ErrNotFound, or 500

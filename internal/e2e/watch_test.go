@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/workerdtest"
+)
+
+// watchMessage is one JSON message of a WebSocket watch, as a browser
+// receives it.
+type watchMessage struct {
+	Type    string          `json:"type"`
+	Key     string          `json:"key"`
+	At      uint64          `json:"at"`
+	From    string          `json:"from"`
+	Version uint64          `json:"version"`
+	Value   json.RawMessage `json:"value"`
+	Event   json.RawMessage `json:"event"`
+}
+
+// dialWatch opens a WebSocket to path on w.
+func dialWatch(t *testing.T, w *workerdtest.Worker, path string) *websocket.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+path, nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSwitchingProtocols, resp.StatusCode)
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn
+}
+
+// readWatch reads the next message of a watch, failing after 10 s.
+func readWatch(t *testing.T, conn *websocket.Conn) watchMessage {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	typ, data, err := conn.Read(ctx)
+	require.NoError(t, err)
+	require.Equal(t, websocket.MessageText, typ, "each message is one JSON text message")
+	var m watchMessage
+	require.NoError(t, json.Unmarshal(data, &m), "%s", data)
+	return m
+}
+
+// goEvent is one event of the glue Worker's /events (a Go watcher inside
+// the Worker).
+type goEvent struct {
+	Kind    string          `json:"kind"`
+	At      uint64          `json:"at"`
+	Version uint64          `json:"version"`
+	Status  string          `json:"status"`
+	Event   json.RawMessage `json:"event"`
+}
+
+func goEvents(w *workerdtest.Worker, query string) ([]goEvent, error) {
+	resp, err := workerdtest.Client.Get(w.URL + "/events?" + query)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET /events: %d %s", resp.StatusCode, data)
+	}
+	var events []goEvent
+	return events, json.Unmarshal(data, &events)
+}
+
+// emit() from TypeScript, on the object the npm client names after the
+// key, reaches a browser's WebSocket and a Go watcher inside the Worker,
+// in order with the record's changes.
+func TestWatch_TypeScriptEmitReachesGoAndBrowserWatchers(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("emit-%d", time.Now().UnixNano())
+	browser := dialWatch(t, w, "/watch?kind=job&key="+key)
+	start := readWatch(t, browser)
+	assert.Equal(t, "start", start.Type)
+	assert.Equal(t, "snapshot", start.From)
+	assert.Zero(t, start.Version, "the job does not exist yet")
+
+	// The Go watcher registers while its request runs: emit until it has
+	// heard one event.
+	got := make(chan []goEvent, 1)
+	failed := make(chan error, 1)
+	go func() {
+		events, err := goEvents(w, "n=1&key="+key)
+		if err != nil {
+			failed <- err
+			return
+		}
+		got <- events
+	}()
+	emitted := 0
+	var heard []goEvent
+	for heard == nil {
+		require.Empty(t, tsCall(t, w, "emit", key, map[string]any{"type": "progress", "seq": emitted}).Error)
+		emitted++
+		select {
+		case heard = <-got:
+		case err := <-failed:
+			t.Fatal(err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		require.Less(t, emitted, 100, "the Go watcher never heard an event")
+	}
+	require.Len(t, heard, 1)
+	assert.Equal(t, "emitted", heard[0].Kind)
+	assert.Contains(t, string(heard[0].Event), `"type":"progress"`)
+
+	for i := range emitted {
+		m := readWatch(t, browser)
+		assert.Equal(t, "event", m.Type)
+		assert.JSONEq(t, fmt.Sprintf(`{"type":"progress","seq":%d}`, i), string(m.Event), "events arrive in order")
+	}
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "$date:2026-12-01T10:00:00.000Z")).Error)
+	require.Empty(t, tsCall(t, w, "emit", key, map[string]any{"type": "after-set"}).Error)
+	set := readWatch(t, browser)
+	assert.Equal(t, "set", set.Type)
+	assert.Contains(t, string(set.Value), `"status":"running"`)
+	assert.Positive(t, set.Version)
+	ev := readWatch(t, browser)
+	assert.Equal(t, "event", ev.Type)
+	assert.Equal(t, set.At, ev.At, "an event follows the change before it")
+}
+
+// A Go watcher inside the Worker resumes after a position and gets the
+// changes it missed from the object's log.
+func TestWatch_GoWatcherOnWorkersResumes(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("resume-%d", time.Now().UnixNano())
+	job := dokv.NewFlowJob("flow", "storage")
+	goPutJob(t, w, key, job)
+	_, v1, _ := goJob(t, w, key)
+	for _, s := range []dokv.FlowJobStatus{dokv.FlowJobRunning, dokv.FlowJobCompleted} {
+		job.Status = s
+		goPutJob(t, w, key, job)
+	}
+	events, err := goEvents(w, fmt.Sprintf("n=2&key=%s&after=%d", key, v1))
+	require.NoError(t, err)
+	require.Len(t, events, 2)
+	assert.Equal(t, "running", events[0].Status)
+	assert.Equal(t, "completed", events[1].Status)
+	assert.Greater(t, events[1].Version, events[0].Version)
+	assert.Greater(t, events[0].Version, v1)
+}
+
+// A watcher of one record of an object hears nothing of another record of
+// the same object (here: the flow job beside an upload, in the npm
+// client's layout).
+func TestWatch_AnotherRecordOfTheObjectIsNotHeard(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("prefix-%d", time.Now().UnixNano())
+	uploads := dialWatch(t, w, "/watch?kind=upload&key="+key)
+	assert.Equal(t, "start", readWatch(t, uploads).Type)
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T10:00:00Z")).Error)
+	require.Empty(t, tsCall(t, w, "deleteFlowJob", key, nil).Error)
+	require.Empty(t, tsCall(t, w, "setUploadFile", key, map[string]any{"id": key, "offset": 7}).Error)
+	m := readWatch(t, uploads)
+	assert.Equal(t, "set", m.Type, "the first message after the start is the upload's change")
+	assert.Contains(t, string(m.Value), `"offset":7`)
+}
+
+// A watch refuses what it cannot serve with a clear answer, and closes on
+// a client that talks too much.
+func TestWatch_BadRequestsAndLimits(t *testing.T) {
+	w := interop.start(t)
+	resp, err := workerdtest.Client.Get(w.URL + "/watch?key=k")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusUpgradeRequired, resp.StatusCode, "a plain GET is not a watch")
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, resp, err = websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+"/watch?key=k&after=x", nil)
+	require.Error(t, err)
+	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+
+	conn := dialWatch(t, w, "/watch?key=chatty")
+	readWatch(t, conn)
+	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte("ping")), "a small message is ignored")
+	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(strings.Repeat("x", 4096))))
+	_, _, err = conn.Read(ctx)
+	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
+}

@@ -12,15 +12,16 @@ import (
 )
 
 // DefaultShards is the number of objects of the /sharded store and of the
-// flow job store unless WithShards says otherwise.
+// job index unless WithShards says otherwise.
 const DefaultShards = 8
 
 // Prefixes of the byte stores. The flow job store keeps uploadista's
 // dokv.FlowJobPrefix.
 const (
-	singlePrefix  = "worker:single:"
-	perKeyPrefix  = "worker:perkey:"
-	shardedPrefix = "worker:sharded:"
+	singlePrefix   = "worker:single:"
+	perKeyPrefix   = "worker:perkey:"
+	shardedPrefix  = "worker:sharded:"
+	jobIndexPrefix = "worker:jobs:"
 )
 
 // Option configures the handler that New builds.
@@ -32,9 +33,9 @@ type config struct {
 }
 
 // WithShards sets the number of objects of the /sharded store and of the
-// flow job store: 1 to dokv.MaxShards (New fails otherwise). The default is
-// DefaultShards. Changing it starts both stores afresh: keys written under
-// another count are not visible.
+// job index: 1 to dokv.MaxShards (New fails otherwise). The default is
+// DefaultShards. Changing it starts both afresh: keys written under another
+// count are not visible (jobs themselves are kept, but no longer listed).
 func WithShards(n int) Option {
 	return func(c *config) { c.shards = n }
 }
@@ -50,6 +51,7 @@ func WithGreeting(greeting func() string) Option {
 type server struct {
 	greeting func() string
 	jobs     *dokv.Store[dokv.FlowJob]
+	jobIndex *dokv.Store[struct{}]
 	uploads  *dokv.Store[dokv.UploadFile]
 }
 
@@ -80,18 +82,26 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := dokv.NewFlowJobStore(ns, dokv.WithPartitioning(dokv.HashShards(c.shards)))
+	// Jobs and upload files in the layout of
+	// @uploadista/kv-store-cloudflare-do, so that a TypeScript uploadista
+	// server bound to this Worker's DokvObject reads and writes the same
+	// records, and each record's object is the one its watchers follow.
+	npmLayout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
+	jobs, err := dokv.NewFlowJobStore(ns, npmLayout)
 	if err != nil {
 		return nil, err
 	}
-	// Upload files in the layout of @uploadista/kv-store-cloudflare-do, so
-	// that a TypeScript uploadista server bound to this Worker's DokvObject
-	// writes the records GET /uploads/{id} reads.
-	uploads, err := dokv.NewUploadFileStore(ns, dokv.WithPartitioning(dokv.ObjectNamedByKey()))
+	uploads, err := dokv.NewUploadFileStore(ns, npmLayout)
 	if err != nil {
 		return nil, err
 	}
-	s := &server{greeting: c.greeting, jobs: jobs, uploads: uploads}
+	// Objects named by key cannot be listed: GET /jobs lists the IDs in
+	// this index, written when a job is created.
+	jobIndex, err := dokv.New[struct{}](ns, dokv.WithPrefix(jobIndexPrefix), dokv.WithPartitioning(dokv.HashShards(c.shards)))
+	if err != nil {
+		return nil, err
+	}
+	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads}
 
 	mux := http.NewServeMux()
 	route(mux, "/jobs", map[string]http.HandlerFunc{
@@ -116,7 +126,8 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 		}
 		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
-	return &byteRoutes{
+	return &leanRoutes{
+		watch: s.serveWatch,
 		stores: []*byteStore{
 			{path: "/single/", store: single},
 			{path: "/perkey/", store: perKey},
@@ -161,11 +172,13 @@ Flow jobs (JSON):
   POST  /jobs                     {"flowId", "storageId", "nodes": [...]} creates a job
   GET   /jobs?status=&limit=&after=   lists jobs
   GET   /jobs/{id}                reads a job
+  GET   /jobs/{id}/watch          follows a job over a WebSocket (on Workers)
   PATCH /jobs/{id}                {"status"} moves a job
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
 
 Upload files (JSON, as @uploadista/kv-store-cloudflare-do stores them):
   GET   /uploads/{id}             reads an upload file
+  GET   /uploads/{id}/watch       follows an upload file over a WebSocket (on Workers)
 `
 
 func (s *server) root(w http.ResponseWriter, r *http.Request) {

@@ -105,21 +105,25 @@ func (b *byteStore) list(w *dokv.ResponseWriter, r *dokv.Request) {
 	writeFetchBody(w, jsonBody(200, out))
 }
 
-// byteRoutes dispatches the byte stores' paths, and hands every other
-// request to next.
-type byteRoutes struct {
+// leanRoutes dispatches the routes on dokv's lean form (the byte stores'
+// paths and the watches), and hands every other request to next.
+type leanRoutes struct {
 	stores []*byteStore
+	watch  func(w *dokv.ResponseWriter, r *dokv.Request) bool
 	next   dokv.Handler
 }
 
-func (br *byteRoutes) ServeFetch(w *dokv.ResponseWriter, r *dokv.Request) {
-	for _, b := range br.stores {
+func (lr *leanRoutes) ServeFetch(w *dokv.ResponseWriter, r *dokv.Request) {
+	for _, b := range lr.stores {
 		if key, ok := strings.CutPrefix(r.Path, b.path); ok {
 			b.serve(w, r, key)
 			return
 		}
 	}
-	br.next.ServeFetch(w, r)
+	if lr.watch(w, r) {
+		return
+	}
+	lr.next.ServeFetch(w, r)
 }
 
 // parseLimit parses a limit query parameter: def when empty, otherwise an

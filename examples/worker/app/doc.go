@@ -41,7 +41,13 @@
 // # Flow jobs
 //
 // uploadista FlowJob records (dokv.FlowJob, JSON as uploadista writes it) in
-// a dokv.NewFlowJobStore sharded like /sharded, so that jobs can be listed:
+// a dokv.NewFlowJobStore with the ObjectNamedByKey layout of
+// @uploadista/kv-store-cloudflare-do: each job in the object named by its
+// ID, where a TypeScript uploadista server bound to this Worker's
+// DokvObject reads and writes it with the npm client. Such objects cannot
+// be listed, so POST /jobs also records the ID in a job index sharded like
+// /sharded, which GET /jobs reads (jobs created by other clients are not in
+// it):
 //
 //	POST  /jobs                     {"flowId": "f", "storageId": "s", "nodes": ["a", "b"]}
 //	                                creates a pending job with one pending task per node:
@@ -62,7 +68,8 @@
 //	GET   /jobs?status=&limit=&after=
 //	                                200 {"jobs": [...], "next": "..."}: jobs in ascending ID order,
 //	                                only those with the status if given; limit is 1 to 1000
-//	                                (default 50). At most 1000 jobs are examined per request; next
+//	                                (default 50). At most 1000 jobs are examined per request (each
+//	                                is a call to its object, 16 at a time); next
 //	                                is the last ID examined when the page stopped early (pass it as
 //	                                after to continue; the next page may be empty), "" at the end.
 //
@@ -74,6 +81,18 @@
 // Worker's DokvObject writes them with the npm client.
 //
 //	GET   /uploads/{id}             200 with the upload file, 404 if missing
+//
+// # Watches
+//
+// On Workers, a WebSocket upgrade of
+//
+//	GET   /jobs/{id}/watch[?after=N]
+//	GET   /uploads/{id}/watch[?after=N]
+//
+// is handed to the record's object (dokv's Store.ServeWatch), which sends
+// one JSON text message per change of the record and per event emitted to
+// it (emit() from TypeScript, Store.Emit from Go); see "Watch" in dokv's
+// README for the messages. Outside a Worker they answer 501.
 //
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
 // on conflict, so concurrent task updates of one job all take effect.

@@ -2,11 +2,13 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/dokv/dokv"
@@ -18,8 +20,10 @@ const (
 	maxJobLimit     = 1000
 	// maxJobScan bounds the jobs one listing request examines, so that a
 	// filter that matches few jobs cannot make a request read the whole
-	// store.
+	// store: each job is a call to its own object.
 	maxJobScan = 1000
+	// jobFetches bounds the jobs a listing reads at once.
+	jobFetches = 16
 )
 
 // errUnchanged aborts an Update that has nothing to write.
@@ -52,8 +56,14 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 			UpdatedAt: job.CreatedAt,
 		})
 	}
-	// Version 0: create only. A clash of random UUIDs is not expected, but
-	// it would be a 409 rather than an overwritten job.
+	// The index first: an index entry whose job was never written is
+	// skipped by GET /jobs, while a job missing from the index could never
+	// be listed. Version 0: create only. A clash of random UUIDs is not
+	// expected, but it would be a 409 rather than an overwritten job.
+	if err := s.jobIndex.Set(r.Context(), job.ID, struct{}{}); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	if _, err := s.jobs.CompareAndSwap(r.Context(), job.ID, 0, job); err != nil {
 		writeError(w, r, err)
 		return
@@ -272,21 +282,60 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if status == "" {
 		scan = limit
 	}
-	out := jobList{Jobs: []dokv.FlowJob{}}
-	examined := 0
-	for e, err := range s.jobs.List(r.Context(), dokv.ListOptions{StartAfter: q.Get("after"), Limit: scan}) {
+	var ids []string
+	for e, err := range s.jobIndex.List(r.Context(), dokv.ListOptions{StartAfter: q.Get("after"), Limit: scan}) {
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		examined++
-		if status == "" || e.Value.Status == status {
-			out.Jobs = append(out.Jobs, e.Value)
+		if ids = append(ids, e.Key); len(ids) == scan {
+			break
 		}
-		if len(out.Jobs) == limit || examined == scan {
-			out.Next = e.Key
+	}
+	jobs, err := s.getJobs(r.Context(), ids)
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	out := jobList{Jobs: []dokv.FlowJob{}}
+	for i, job := range jobs {
+		// A nil job is an index entry of a job whose creation failed.
+		if job != nil && (status == "" || job.Status == status) {
+			out.Jobs = append(out.Jobs, *job)
+		}
+		if len(out.Jobs) == limit || i+1 == scan {
+			out.Next = ids[i]
 			break
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// getJobs reads the jobs ids, jobFetches at a time: the job of ids[i], or
+// nil if it does not exist. The first failure ends the reads.
+func (s *server) getJobs(ctx context.Context, ids []string) ([]*dokv.FlowJob, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	jobs := make([]*dokv.FlowJob, len(ids))
+	turns := make(chan struct{}, jobFetches)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		turns <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-turns; wg.Done() }()
+			job, err := s.jobs.Get(ctx, id)
+			switch {
+			case err == nil:
+				jobs[i] = &job
+			case !errors.Is(err, dokv.ErrNotFound):
+				cancel(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return nil, err
+	}
+	return jobs, nil
 }

@@ -173,15 +173,21 @@ func TestWatch_ObjectResetKeepsWatchersAndResyncsOldPositions(t *testing.T) {
 	ev := w.event(t)
 	assert.Equal(t, "c", ev.Value, "a watcher outlives its object's eviction")
 
+	// The reloaded object's log starts with its first watch: positions
+	// from then on resume, older ones resynchronise.
+	stale := watchKey(t, ctx, s, "job", dokv.WatchAfter(now))
+	start := stale.event(t)
+	assert.True(t, start.Resynced)
+	assert.Equal(t, "c", start.Value)
 	resumed := watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At))
 	assert.Equal(t, dokv.WatchResumed, resumed.event(t).Kind)
-	// "now" was the object's version when it was reloaded: the new log
-	// starts there, so the change after it is still known.
-	fromNow := watchKey(t, ctx, s, "job", dokv.WatchAfter(now))
-	assert.Equal(t, dokv.WatchResumed, fromNow.event(t).Kind)
-	assert.Equal(t, "c", fromNow.event(t).Value)
-	stale := watchKey(t, ctx, s, "job", dokv.WatchAfter(before))
-	assert.True(t, stale.event(t).Resynced)
+	require.NoError(t, s.Set(ctx, "job", "d"))
+	assert.Equal(t, "d", resumed.event(t).Value)
+	again := watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At))
+	assert.Equal(t, dokv.WatchResumed, again.event(t).Kind)
+	assert.Equal(t, "d", again.event(t).Value, "changes after the log started are replayed")
+	old := watchKey(t, ctx, s, "job", dokv.WatchAfter(before))
+	assert.True(t, old.event(t).Resynced)
 }
 
 func TestWatch_ManyWatchersWhileOthersWrite(t *testing.T) {

@@ -140,13 +140,16 @@ func TestWatch_TypeScriptEmitReachesGoAndBrowserWatchers(t *testing.T) {
 }
 
 // A Go watcher inside the Worker resumes after a position and gets the
-// changes it missed from the object's log.
+// changes it missed from the object's log (which starts with the object's
+// first watch, here a browser's).
 func TestWatch_GoWatcherOnWorkersResumes(t *testing.T) {
 	w := interop.start(t)
 	key := fmt.Sprintf("resume-%d", time.Now().UnixNano())
 	job := dokv.NewFlowJob("flow", "storage")
 	goPutJob(t, w, key, job)
 	_, v1, _ := goJob(t, w, key)
+	browser := dialWatch(t, w, "/watch?key="+key)
+	require.Equal(t, v1, readWatch(t, browser).Version)
 	for _, s := range []dokv.FlowJobStatus{dokv.FlowJobRunning, dokv.FlowJobCompleted} {
 		job.Status = s
 		goPutJob(t, w, key, job)
@@ -197,4 +200,31 @@ func TestWatch_BadRequestsAndLimits(t *testing.T) {
 	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(strings.Repeat("x", 4096))))
 	_, _, err = conn.Read(ctx)
 	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
+}
+
+// An object serves MaxWatchers watchers; the next WebSocket is accepted
+// and closed at once with code 1013 (try again later), and one more fits
+// once a watcher leaves.
+func TestWatch_TooManyWatchersAreClosedWithACode(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("crowd-%d", time.Now().UnixNano())
+	conns := make([]*websocket.Conn, dokv.MaxWatchers)
+	for i := range conns {
+		conns[i] = dialWatch(t, w, "/watch?key="+key)
+		require.Equal(t, "start", readWatch(t, conns[i]).Type)
+	}
+	extra := dialWatch(t, w, "/watch?key="+key)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, _, err := extra.Read(ctx)
+	assert.Equal(t, websocket.StatusTryAgainLater, websocket.CloseStatus(err), "%v", err)
+
+	require.NoError(t, conns[0].Close(websocket.StatusNormalClosure, ""))
+	require.Eventually(t, func() bool {
+		c := dialWatch(t, w, "/watch?key="+key)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		_, _, err := c.Read(ctx)
+		return err == nil
+	}, 10*time.Second, 100*time.Millisecond, "a place freed by a watcher that left is taken")
 }

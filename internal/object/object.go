@@ -170,7 +170,6 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 			return err
 		}
 		o.last = next
-		o.log.Start(last)
 		return nil
 	})
 	if err != nil {

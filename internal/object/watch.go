@@ -13,27 +13,36 @@ import (
 // ErrBadWatch reports a watch or an event the object refuses.
 var ErrBadWatch = errors.New("bad watch request")
 
-// record logs the changes of a committed write.
+// record notes the changes of a committed write for the watchers of their
+// keys, and logs them if the object has been watched since it was loaded.
+// An object that no one watches keeps no log: it costs no memory, as most
+// objects are never watched. A noted change's value aliases the request,
+// which outlives the request's notification.
 func (o *Object) record(muts []protocol.Mutation, versions []uint64) {
 	for i := range muts {
 		m := &muts[i]
 		var c watch.Change
 		switch m.Kind {
 		case protocol.KindPut:
-			c = watch.Change{Key: m.Key, At: versions[i], Value: append([]byte{}, m.Value...)}
+			c = watch.Change{Key: m.Key, At: versions[i], Value: m.Value}
 		case protocol.KindDelete:
 			c = watch.Change{Key: m.Key, At: o.last, Deleted: true}
 		default:
 			continue
 		}
-		o.log.Append(c)
 		o.changes = append(o.changes, c)
+		if o.log.Started() {
+			if c.Value != nil {
+				c.Value = append([]byte{}, c.Value...)
+			}
+			o.log.Append(c)
+		}
 	}
 }
 
 // Changes returns the changes committed by the last request Handle ran, in
-// order, for the watchers of their keys. They stay valid until the next
-// request.
+// order, for the watchers of their keys. They are valid while that
+// request's bytes are, and until the next request.
 func (o *Object) Changes() []watch.Change { return o.changes }
 
 // Watch returns the first messages of a new watch of key: a start message,

@@ -29,8 +29,8 @@ func (c *Change) size() int { return len(c.Key) + len(c.Value) + 32 }
 
 // Log is an object's recent changes, oldest first. It knows every change
 // after its horizon. The zero value is empty and not yet started: Start
-// sets the horizon to the object's version when it is loaded, since a log
-// kept in memory knows nothing of the changes before it.
+// sets the horizon to the object's version when its first watch starts,
+// since a log kept in memory knows nothing of the changes before it.
 type Log struct {
 	changes []Change
 	bytes   int
@@ -45,6 +45,9 @@ func (l *Log) Start(last uint64) {
 		l.horizon, l.started = last, true
 	}
 }
+
+// Started reports whether Start was called.
+func (l *Log) Started() bool { return l.started }
 
 // Append records c, whose value the log keeps (the caller must not modify
 // it), and forgets the oldest changes beyond the bounds: a change larger

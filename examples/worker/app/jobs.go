@@ -282,30 +282,51 @@ func (s *server) listJobs(w http.ResponseWriter, r *http.Request) {
 	if status == "" {
 		scan = limit
 	}
-	var ids []string
+	// Jobs are read jobFetches at a time, in index order, until the page
+	// is full or scan jobs were examined.
+	out := jobList{Jobs: []dokv.FlowJob{}}
+	examined := 0
+	var batch []string
+	full := func() (bool, error) {
+		jobs, err := s.getJobs(r.Context(), batch)
+		if err != nil {
+			return false, err
+		}
+		for i, job := range jobs {
+			examined++
+			// A nil job is an index entry of a job whose creation failed.
+			if job != nil && (status == "" || job.Status == status) {
+				out.Jobs = append(out.Jobs, *job)
+			}
+			if len(out.Jobs) == limit || examined == scan {
+				out.Next = batch[i]
+				return true, nil
+			}
+		}
+		batch = batch[:0]
+		return false, nil
+	}
 	for e, err := range s.jobIndex.List(r.Context(), dokv.ListOptions{StartAfter: q.Get("after"), Limit: scan}) {
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		if ids = append(ids, e.Key); len(ids) == scan {
+		if batch = append(batch, e.Key); len(batch) < jobFetches {
+			continue
+		}
+		done, err := full()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		if done {
 			break
 		}
 	}
-	jobs, err := s.getJobs(r.Context(), ids)
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	out := jobList{Jobs: []dokv.FlowJob{}}
-	for i, job := range jobs {
-		// A nil job is an index entry of a job whose creation failed.
-		if job != nil && (status == "" || job.Status == status) {
-			out.Jobs = append(out.Jobs, *job)
-		}
-		if len(out.Jobs) == limit || i+1 == scan {
-			out.Next = ids[i]
-			break
+	if len(batch) > 0 && out.Next == "" {
+		if _, err := full(); err != nil {
+			writeError(w, r, err)
+			return
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

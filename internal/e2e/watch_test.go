@@ -228,3 +228,34 @@ func TestWatch_TooManyWatchersAreClosedWithACode(t *testing.T) {
 		return err == nil
 	}, 10*time.Second, 100*time.Millisecond, "a place freed by a watcher that left is taken")
 }
+
+// A browser's watch survives its object's eviction: workerd evicts an
+// object that idles for about ten seconds with only hibernatable sockets
+// open, and the socket still receives the next change. That the object was
+// evicted shows in its change log, kept in memory: after the idle spell, a
+// resume from before it resynchronises instead.
+func TestWatch_SocketSurvivesTheObjectsEviction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 15 s for the object's eviction")
+	}
+	w := interop.start(t)
+	key := fmt.Sprintf("hibernate-%d", time.Now().UnixNano())
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T10:00:00Z")).Error)
+	conn := dialWatch(t, w, "/watch?key="+key)
+	start := readWatch(t, conn)
+
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T11:00:00Z")).Error)
+	before := readWatch(t, conn)
+	require.Equal(t, "set", before.Type)
+	probe := dialWatch(t, w, fmt.Sprintf("/watch?key=%s&after=%d", key, start.At))
+	require.Equal(t, "resume", readWatch(t, probe).From, "while the object is in memory, its log covers the change")
+	probe.CloseNow()
+
+	time.Sleep(15 * time.Second) // nothing runs: the object may hibernate
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T12:00:00Z")).Error)
+	after := readWatch(t, conn)
+	assert.Equal(t, "set", after.Type, "the socket outlived the object's eviction")
+	assert.Contains(t, string(after.Value), "12:00:00")
+	probe = dialWatch(t, w, fmt.Sprintf("/watch?key=%s&after=%d", key, start.At))
+	assert.Equal(t, "resync", readWatch(t, probe).From, "the object was evicted: its new log starts after the change")
+}

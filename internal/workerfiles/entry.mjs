@@ -407,10 +407,8 @@ class Mailbox {
     this.queue.push(message);
     this.rearm();
   }
-  // wakeOwn ends the current wait from the request's own context. Unlike
-  // rearm, it does not rely on this.wake, which a wake-up from another
-  // context clears even when workerd then drops it; resolving a promise
-  // twice is harmless.
+  // wakeOwn ends the current wait from the request's own context, through
+  // the wait's own promise (see next), which no other request resolves.
   wakeOwn() {
     this.resolveOwn?.();
   }
@@ -426,27 +424,35 @@ class Mailbox {
   // request it runs for, and workerd drops a request's timers when it ends
   // and cancels a request that waits on nothing it can see, so every waiting
   // request keeps a timer of its own. The heartbeat also covers a wake-up
-  // that workerd drops: it delivers a promise resolution across requests
-  // through the resolving request, and drops it if that request ends first.
-  // The message itself is in the queue and is found at the next beat.
+  // that workerd drops: the message itself is in the queue and is found at
+  // the next beat.
   next() {
     if (this.queue.length > 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        if (this.wake === wake) this.wake = null;
-        resolve();
-      };
-      this.wake = wake;
-      this.resolveOwn = resolve;
-      const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
-      // The timer is never cleared: a wake-up from another request may be
-      // dropped, and clearing the timer from there would leave this request
-      // waiting on nothing. It fires within HEARTBEAT_MS and is harmless.
-      setTimeout(() => {
-        resumeGo();
-        wake();
-      }, delay);
-    });
+    // Two promises: one that another request may resolve (rearm), and one
+    // that only this request resolves (its timer, wakeOwn). workerd runs
+    // the continuation of a promise resolved from another request in that
+    // request's queue, and drops it if that request ends first; the
+    // promise is then resolved but its waiter never resumes, so the
+    // request's own wake-ups must not depend on it.
+    let wakeOther, wakeOwn;
+    const other = new Promise((resolve) => (wakeOther = resolve));
+    const own = new Promise((resolve) => (wakeOwn = resolve));
+    const wake = () => {
+      if (this.wake === wake) this.wake = null;
+      wakeOther();
+    };
+    this.wake = wake;
+    this.resolveOwn = wakeOwn;
+    const delay = Math.min(HEARTBEAT_MS, goTimerAt === null ? HEARTBEAT_MS : Math.max(0, goTimerAt - Date.now()));
+    // The timer is never cleared: a wake-up from another request may be
+    // dropped, and clearing the timer from there would leave this request
+    // waiting on nothing. It fires within HEARTBEAT_MS and is harmless.
+    setTimeout(() => {
+      resumeGo();
+      if (this.wake === wake) this.wake = null;
+      wakeOwn();
+    }, delay);
+    return Promise.race([other, own]);
   }
 }
 

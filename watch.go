@@ -126,9 +126,11 @@ type watchStream interface {
 
 // Watch follows key: it yields the key's state, then every change to it
 // and every event emitted to it, in the order the object applied them,
-// until ctx ends (the last item is then ctx's error) or the object drops
-// the watcher (ErrLagging, ErrOverloaded). Only the first error ends the
-// watch. A watcher that reads slowly never holds up writers.
+// until ctx ends (the last item is then ctx's error), the object drops
+// the watcher (ErrLagging, ErrOverloaded) or the stream is cut
+// (ErrUnavailable, as when a Durable Object restarts). After ErrLagging or
+// ErrUnavailable, watch again with WatchAfter and the last At received.
+// Only the first error ends the watch. A watcher that reads slowly never holds up writers.
 //
 // Watch works on MemoryNamespace and WorkersNamespace (from a Worker's
 // handler); other namespaces yield ErrUnsupported.
@@ -148,10 +150,13 @@ func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) i
 		for {
 			raw, err := stream.Next(ctx)
 			if err != nil {
-				if ctx.Err() != nil {
+				switch {
+				case ctx.Err() != nil:
 					err = ctx.Err()
-				} else {
-					err = &Error{Op: "watch", Key: key, Object: object, Err: fmt.Errorf("%w: %w", ErrUnknownOutcome, err)}
+				case isSentinel(err):
+					err = &Error{Op: "watch", Key: key, Object: object, Err: err}
+				default: // the stream was cut: watch again with WatchAfter
+					err = &Error{Op: "watch", Key: key, Object: object, Err: fmt.Errorf("%w: %w", ErrUnavailable, err)}
 				}
 				yield(WatchEvent[T]{Key: key}, err)
 				return

@@ -136,7 +136,7 @@ func (w *memoryWatcher) end(last []byte) {
 }
 
 // Next implements watchStream: the queued messages, then the close
-// message, then io.EOF-like errClosed.
+// message, then errWatchClosed.
 func (w *memoryWatcher) Next(ctx context.Context) ([]byte, error) {
 	select {
 	case m := <-w.pending:

@@ -81,6 +81,8 @@ func (o *Object) run(req *protocol.Request) protocol.Reply {
 		return o.write(req.Mutations)
 	case protocol.OpList:
 		return o.list(req.List)
+	case protocol.OpStats:
+		return o.stats(req.Key)
 	}
 	return protocol.ErrorReply(protocol.StatusBadRequest, "unknown op "+req.Op.String())
 }
@@ -105,6 +107,18 @@ func (o *Object) list(l protocol.ListRequest) protocol.Reply {
 		return internal(err)
 	}
 	return protocol.Reply{Entries: recs, More: more}
+}
+
+func (o *Object) stats(prefix string) protocol.Reply {
+	stats, err := o.engine.Stats(prefix)
+	if err != nil {
+		return internal(err)
+	}
+	last, err := o.lastVersion()
+	if err != nil {
+		return internal(err)
+	}
+	return protocol.Reply{Version: last, Stats: stats}
 }
 
 // errRejected aborts a write's transaction; the reply it carries says why.

@@ -10,7 +10,7 @@ import (
 func AppendRequest(buf []byte, r *Request) []byte {
 	buf = append(buf, Version, byte(r.Op))
 	switch r.Op {
-	case OpGet:
+	case OpGet, OpStats:
 		buf = appendString(buf, r.Key)
 	case OpWrite:
 		buf = binary.AppendUvarint(buf, uint64(len(r.Mutations)))
@@ -41,7 +41,7 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	r.Op = Op(d.byte())
 	switch r.Op {
-	case OpGet:
+	case OpGet, OpStats:
 		r.Key = d.string()
 	case OpWrite:
 		n := d.count(MaxMutations, minMutationBytes)
@@ -105,6 +105,11 @@ func AppendReply(buf []byte, op Op, r *Reply) []byte {
 			buf = appendBytes(buf, e.Value)
 		}
 		buf = append(buf, boolByte(r.More))
+	case OpStats:
+		buf = binary.AppendUvarint(buf, r.Version)
+		buf = binary.AppendUvarint(buf, r.Stats.Keys)
+		buf = binary.AppendUvarint(buf, r.Stats.Bytes)
+		buf = binary.AppendUvarint(buf, r.Stats.StorageBytes)
 	}
 	return buf
 }
@@ -154,6 +159,11 @@ func DecodeReply(op Op, data []byte) (Reply, error) {
 			e.Value = d.bytes()
 		}
 		r.More = d.bool()
+	case OpStats:
+		r.Version = d.uvarint()
+		r.Stats.Keys = d.uvarint()
+		r.Stats.Bytes = d.uvarint()
+		r.Stats.StorageBytes = d.uvarint()
 	default:
 		d.fail("unknown op %d", byte(op))
 	}

@@ -19,7 +19,7 @@ var errorStatuses = []Status{
 	StatusConflict, StatusInvalidKey, StatusTooLarge, StatusTooMany, StatusBadRequest, StatusInternal,
 }
 
-var allOps = []Op{OpGet, OpWrite, OpList}
+var allOps = []Op{OpGet, OpWrite, OpList, OpStats}
 
 // sampleRequests returns valid requests of every op, used by the round-trip,
 // truncation and fuzz tests.
@@ -50,6 +50,8 @@ func sampleRequests() []Request {
 		{Op: OpList, List: ListRequest{Prefix: "p/", StartAfter: "p/c", Limit: 10}},
 		{Op: OpList, List: ListRequest{Limit: 0}},
 		{Op: OpList, List: ListRequest{Prefix: "日本", StartAfter: "", Limit: MaxListLimit}},
+		{Op: OpStats, Key: "3:p/:"},
+		{Op: OpStats},
 	}
 }
 
@@ -79,6 +81,8 @@ func sampleReplies() []sampleReply {
 		{OpList, Reply{Entries: []Record{}, More: false}},
 		{OpList, Reply{Entries: []Record{{Key: "a", Version: 1, Value: []byte{}}, {Key: "ü/🙂", Version: 2, Value: []byte("x")}}, More: true}},
 		{OpList, Reply{Entries: entries, More: true}},
+		{OpStats, Reply{Version: 7, Stats: Stats{Keys: 3, Bytes: 120, StorageBytes: 8192}}},
+		{OpStats, Reply{Stats: Stats{StorageBytes: math.MaxUint64}}},
 	}
 	for _, s := range errorStatuses {
 		for _, op := range allOps {
@@ -153,6 +157,7 @@ func TestOp_String(t *testing.T) {
 	assert.Equal(t, "get", OpGet.String())
 	assert.Equal(t, "write", OpWrite.String())
 	assert.Equal(t, "list", OpList.String())
+	assert.Equal(t, "stats", OpStats.String())
 	assert.Equal(t, "op(9)", Op(9).String())
 }
 
@@ -372,7 +377,7 @@ func TestDecodeReply_WrongVersion(t *testing.T) {
 }
 
 func TestDecodeRequest_UnknownOp(t *testing.T) {
-	for _, op := range []byte{0, 4, 0x7f, 0xff} {
+	for _, op := range []byte{0, 5, 0x7f, 0xff} {
 		_, err := DecodeRequest(wire(Version, op, "k"))
 		requireMalformed(t, err, "op %d", op)
 		assert.Contains(t, err.Error(), "unknown op")

@@ -71,6 +71,7 @@ const (
 	OpGet   Op = 1 // read one key
 	OpWrite Op = 2 // apply mutations atomically, if all their conditions hold
 	OpList  Op = 3 // read a page of keys in order
+	OpStats Op = 4 // count the keys under a prefix, and the object's storage
 )
 
 func (o Op) String() string {
@@ -81,6 +82,8 @@ func (o Op) String() string {
 		return "write"
 	case OpList:
 		return "list"
+	case OpStats:
+		return "stats"
 	}
 	return fmt.Sprintf("op(%d)", byte(o))
 }
@@ -117,7 +120,7 @@ type ListRequest struct {
 // Request is one decoded request.
 type Request struct {
 	Op        Op
-	Key       string     // OpGet
+	Key       string     // OpGet; OpStats: the prefix of the keys to count
 	Mutations []Mutation // OpWrite
 	List      ListRequest
 }
@@ -167,10 +170,22 @@ type Reply struct {
 	Entries []Record
 	More    bool
 
+	// OpStats: the object's figures; Version is its newest version.
+	Stats Stats
+
 	// Errors.
 	Index   int
 	Current uint64
 	Message string
+}
+
+// Stats are an object's figures for OpStats.
+type Stats struct {
+	Keys  uint64 // keys under the prefix
+	Bytes uint64 // their keys' and values' bytes
+	// StorageBytes is the object's whole storage: SQLite's database size
+	// on Workers, the bytes of every key and value in memory.
+	StorageBytes uint64
 }
 
 // ErrorReply builds a reply for a failed request.

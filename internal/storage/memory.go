@@ -157,3 +157,19 @@ func (m *Memory) removeKey(key string) {
 		m.keys = slices.Delete(m.keys, i, i+1)
 	}
 }
+
+// Stats implements Engine. The storage's bytes are those of every key and
+// value.
+func (m *Memory) Stats(prefix string) (protocol.Stats, error) {
+	var s protocol.Stats
+	start, _ := slices.BinarySearch(m.keys, prefix)
+	for i, key := range m.keys {
+		size := uint64(len(key) + len(m.records[key].value))
+		s.StorageBytes += size
+		if i >= start && strings.HasPrefix(key, prefix) {
+			s.Keys++
+			s.Bytes += size
+		}
+	}
+	return s, nil
+}

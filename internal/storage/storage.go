@@ -22,6 +22,9 @@ type Engine interface {
 	// the values it holds reach maxBytes (but returns at least one record
 	// when any matches); more reports that it stopped early.
 	Scan(prefix, after string, limit, maxBytes int) (recs []protocol.Record, more bool, err error)
+	// Stats counts the records whose keys start with prefix and the bytes
+	// of their keys and values, and reports the bytes of the whole storage.
+	Stats(prefix string) (protocol.Stats, error)
 	// LastVersion returns the highest version the object handed out; 0 for
 	// a new object.
 	LastVersion() (uint64, error)

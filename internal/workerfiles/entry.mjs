@@ -243,6 +243,16 @@ const imports = {
       return stage(out);
     });
   },
+  // sqlStats stages three f64 (little endian): the count of keys with
+  // from <= key < to, the bytes of those keys and values, and the size of
+  // the object's database.
+  sqlStats(h, fromPtr, fromLen, toPtr, toLen) {
+    return guard(() => {
+      const sql = objects.get(h);
+      const [keys, bytes] = sql.exec(SQL_STATS, readString(fromPtr, fromLen), readString(toPtr, toLen)).raw().next().value;
+      return stage(new Uint8Array(new Float64Array([keys, bytes, sql.databaseSize]).buffer)) - 24;
+    });
+  },
   sqlLastVersion(h) {
     return guard(() => {
       const row = objects.get(h).exec(SQL_META_GET).raw().next();
@@ -278,6 +288,8 @@ const SQL_PUT =
 const SQL_DELETE = "DELETE FROM dokv_entries WHERE key = ?";
 const SQL_SCAN =
   "SELECT key, version, value FROM dokv_entries WHERE key >= ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4";
+const SQL_STATS =
+  "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) FROM dokv_entries WHERE key >= ?1 AND key < ?2";
 const SQL_META_GET = "SELECT value FROM dokv_meta WHERE name = 'last_version'";
 const SQL_META_SET =
   "INSERT INTO dokv_meta (name, value) VALUES ('last_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value";

@@ -41,6 +41,9 @@ func sqlDelete(h int32, key unsafe.Pointer, keyLen int32) int32
 //go:wasmimport dokv sqlScan
 func sqlScan(h int32, from unsafe.Pointer, fromLen int32, after unsafe.Pointer, afterLen int32, to unsafe.Pointer, toLen int32, limit int32, maxBytes int32) int32
 
+//go:wasmimport dokv sqlStats
+func sqlStats(h int32, from unsafe.Pointer, fromLen int32, to unsafe.Pointer, toLen int32) int32
+
 //go:wasmimport dokv sqlLastVersion
 func sqlLastVersion(h int32) float64
 

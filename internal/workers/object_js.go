@@ -84,7 +84,7 @@ func dokvWrites(n int32) int32 {
 		return 1
 	}
 	switch protocol.Op(input[1]) {
-	case protocol.OpGet, protocol.OpList:
+	case protocol.OpGet, protocol.OpList, protocol.OpStats:
 		return 0
 	}
 	return 1
@@ -200,6 +200,21 @@ func prefixEnd(prefix string) (end string, bounded bool) {
 		return prefix + string(next), true
 	}
 	return "", false
+}
+
+func (e *sqlEngine) Stats(prefix string) (protocol.Stats, error) {
+	end, bounded := prefixEnd(prefix)
+	if !bounded {
+		end = string(utf8.MaxRune) + string(utf8.MaxRune)
+	}
+	fp, fl := strPtr(prefix)
+	tp, tl := strPtr(end)
+	if n := sqlStats(e.h, fp, fl, tp, tl); n < 0 {
+		return protocol.Stats{}, sqlError(n)
+	}
+	b := takeBytes(24)
+	f := func(i int) uint64 { return uint64(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))) }
+	return protocol.Stats{Keys: f(0), Bytes: f(1), StorageBytes: f(2)}, nil
 }
 
 func (e *sqlEngine) LastVersion() (uint64, error) {

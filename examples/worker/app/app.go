@@ -53,6 +53,9 @@ type server struct {
 	jobs     *dokv.Store[dokv.FlowJob]
 	jobIndex *dokv.Store[struct{}]
 	uploads  *dokv.Store[dokv.UploadFile]
+	// stats are the listable byte stores whose figures GET /stats/{name}
+	// reports.
+	stats map[string]*dokv.Store[[]byte]
 }
 
 // New returns the application's handler, with every store over ns (see the
@@ -101,7 +104,8 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads}
+	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads,
+		stats: map[string]*dokv.Store[[]byte]{"single": single, "sharded": sharded}}
 
 	mux := http.NewServeMux()
 	route(mux, "/jobs", map[string]http.HandlerFunc{
@@ -117,6 +121,9 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	})
 	route(mux, "/jobs/{id}/tasks/{node}", map[string]http.HandlerFunc{
 		http.MethodPatch: s.patchTask,
+	})
+	route(mux, "/stats/{name}", map[string]http.HandlerFunc{
+		http.MethodGet: s.storeStats,
 	})
 	mux.HandleFunc("GET /{$}", s.root)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -176,10 +183,28 @@ Flow jobs (JSON):
   PATCH /jobs/{id}                {"status"} moves a job
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
 
+Stats (JSON): GET /stats/single, GET /stats/sharded
+
 Upload files (JSON, as @uploadista/kv-store-cloudflare-do stores them):
   GET   /uploads/{id}             reads an upload file
   GET   /uploads/{id}/watch       follows an upload file over a WebSocket (on Workers)
 `
+
+// storeStats answers GET /stats/{name}: the figures of a listable byte
+// store's objects (dokv.StoreStats).
+func (s *server) storeStats(w http.ResponseWriter, r *http.Request) {
+	store, ok := s.stats[r.PathValue("name")]
+	if !ok {
+		writeErrorStatus(w, http.StatusNotFound, "no stats for "+r.PathValue("name")+"; try single or sharded")
+		return
+	}
+	st, err := store.Stats(r.Context())
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
 
 func (s *server) root(w http.ResponseWriter, r *http.Request) {
 	var b strings.Builder

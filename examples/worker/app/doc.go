@@ -97,6 +97,11 @@
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
 // on conflict, so concurrent task updates of one job all take effect.
 //
+// # Stats
+//
+//	GET   /stats/single             200 with dokv.StoreStats of /single's object
+//	GET   /stats/sharded            200 with dokv.StoreStats of /sharded's objects
+//
 // # Root and errors
 //
 // GET / returns a plain-text summary of these routes, preceded by the

@@ -1,0 +1,38 @@
+package app
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+)
+
+func TestStatsRoutes(t *testing.T) {
+	s := newTestServer(t)
+	for _, key := range []string{"a", "b", "c"} {
+		resp, body := s.do(http.MethodPut, "/sharded/"+key, []byte("value"))
+		require.Equal(t, http.StatusNoContent, resp.StatusCode, "%s", body)
+	}
+	resp, body := s.do(http.MethodGet, "/stats/sharded", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var st dokv.StoreStats
+	require.NoError(t, json.Unmarshal(body, &st), "%s", body)
+	assert.EqualValues(t, 3, st.Keys)
+	assert.Len(t, st.Objects, DefaultShards)
+	assert.Positive(t, st.NewestVersion)
+
+	resp, body = s.do(http.MethodGet, "/stats/single", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	require.NoError(t, json.Unmarshal(body, &st))
+	assert.Zero(t, st.Keys)
+	assert.Len(t, st.Objects, 1)
+
+	resp, body = s.do(http.MethodGet, "/stats/perkey", nil)
+	requireError(t, resp, body, http.StatusNotFound)
+	resp, body = s.do(http.MethodPost, "/stats/single", nil)
+	requireError(t, resp, body, http.StatusMethodNotAllowed)
+}

@@ -1,0 +1,113 @@
+package dokv
+
+import (
+	"context"
+	"sync"
+
+	"github.com/dokv/dokv/internal/protocol"
+)
+
+// StorageWarnBytes is the storage size at which Stats flags an object as
+// near its limit: 80 % of the 10 GB that Cloudflare allows one
+// SQLite-backed Durable Object.
+const StorageWarnBytes = 8_000_000_000
+
+// ObjectStats are the figures of one object, as a store sees it.
+type ObjectStats struct {
+	// Object is the object's name.
+	Object string
+	// Keys counts the store's keys in the object, and Bytes their stored
+	// keys' and values' bytes (other stores sharing the object are not
+	// counted).
+	Keys, Bytes int64
+	// StorageBytes is the object's whole storage, every store's keys
+	// included: SQLite's database size on Workers, the bytes of every key
+	// and value in memory.
+	StorageBytes int64
+	// NewestVersion is the newest version the object handed out.
+	NewestVersion uint64
+	// NearLimit is set when StorageBytes has reached StorageWarnBytes.
+	NearLimit bool
+}
+
+// StoreStats are the figures of every object of a store, and their sums.
+type StoreStats struct {
+	Objects                   []ObjectStats // in shard order
+	Keys, Bytes, StorageBytes int64
+	NewestVersion             uint64 // the newest over all objects
+	NearLimit                 int    // how many objects are near their limit
+}
+
+// maxStatsFetches bounds the objects Stats asks at once.
+const maxStatsFetches = 16
+
+// Stats reports the figures of every object of a store under SingleObject
+// or HashShards, and their sums. Under PerKey and ObjectNamedByKey, whose
+// objects the runtime cannot enumerate, it fails with ErrUnsupported: ask
+// ObjectStats for the object of a key instead. The figures are each
+// object's at the moment it was asked, not one snapshot.
+func (s *Store[T]) Stats(ctx context.Context) (StoreStats, error) {
+	var out StoreStats
+	objects := s.router.Objects()
+	if objects == nil {
+		return out, &Error{Op: "stats", Err: ErrUnsupported,
+			Detail: "PerKey and ObjectNamedByKey partitionings cannot enumerate their objects; use ObjectStats for a key's object"}
+	}
+	out.Objects = make([]ObjectStats, len(objects))
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	turns := make(chan struct{}, maxStatsFetches)
+	var wg sync.WaitGroup
+	for i, name := range objects {
+		turns <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-turns; wg.Done() }()
+			st, err := s.objectStats(ctx, "", name)
+			if err != nil {
+				cancel(err)
+				return
+			}
+			out.Objects[i] = st
+		}()
+	}
+	wg.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return StoreStats{}, err
+	}
+	for _, st := range out.Objects {
+		out.Keys += st.Keys
+		out.Bytes += st.Bytes
+		out.StorageBytes += st.StorageBytes
+		out.NewestVersion = max(out.NewestVersion, st.NewestVersion)
+		if st.NearLimit {
+			out.NearLimit++
+		}
+	}
+	return out, nil
+}
+
+// ObjectStats reports the figures of the object that holds key, under any
+// partitioning.
+func (s *Store[T]) ObjectStats(ctx context.Context, key string) (ObjectStats, error) {
+	if err := checkKey("stats", key); err != nil {
+		return ObjectStats{}, err
+	}
+	return s.objectStats(ctx, key, s.router.ObjectName(key))
+}
+
+func (s *Store[T]) objectStats(ctx context.Context, key, object string) (ObjectStats, error) {
+	reply, err := s.call(ctx, "stats", key, object, &protocol.Request{Op: protocol.OpStats, Key: s.router.StoredPrefix("")})
+	if err != nil {
+		return ObjectStats{}, err
+	}
+	st := reply.Stats
+	return ObjectStats{
+		Object:        object,
+		Keys:          int64(st.Keys),
+		Bytes:         int64(st.Bytes),
+		StorageBytes:  int64(st.StorageBytes),
+		NewestVersion: reply.Version,
+		NearLimit:     st.StorageBytes >= StorageWarnBytes,
+	}, nil
+}

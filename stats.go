@@ -2,8 +2,8 @@ package dokv
 
 import (
 	"context"
-	"sync"
 
+	"github.com/dokv/dokv/internal/listing"
 	"github.com/dokv/dokv/internal/protocol"
 )
 
@@ -38,9 +38,6 @@ type StoreStats struct {
 	NearLimit                 int    // how many objects are near their limit
 }
 
-// maxStatsFetches bounds the objects Stats asks at once.
-const maxStatsFetches = 16
-
 // Stats reports the figures of every object of a store under SingleObject
 // or HashShards, and their sums. Under PerKey and ObjectNamedByKey, whose
 // objects the runtime cannot enumerate, it fails with ErrUnsupported: ask
@@ -54,25 +51,11 @@ func (s *Store[T]) Stats(ctx context.Context) (StoreStats, error) {
 			Detail: "PerKey and ObjectNamedByKey partitionings cannot enumerate their objects; use ObjectStats for a key's object"}
 	}
 	out.Objects = make([]ObjectStats, len(objects))
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	turns := make(chan struct{}, maxStatsFetches)
-	var wg sync.WaitGroup
-	for i, name := range objects {
-		turns <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-turns; wg.Done() }()
-			st, err := s.objectStats(ctx, "", name)
-			if err != nil {
-				cancel(err)
-				return
-			}
-			out.Objects[i] = st
-		}()
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil {
+	err := listing.Each(ctx, len(objects), func(ctx context.Context, i int) (err error) {
+		out.Objects[i], err = s.objectStats(ctx, "", objects[i])
+		return err
+	})
+	if err != nil {
 		return StoreStats{}, err
 	}
 	for _, st := range out.Objects {

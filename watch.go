@@ -106,6 +106,10 @@ func WatchAfter(at uint64) WatchOption {
 	return func(c *watchConfig) { c.after, c.resume = at, true }
 }
 
+// errNotWatchable is the error of a watch or an event on a namespace whose
+// stubs are not watchStubs.
+var errNotWatchable = fmt.Errorf("%w: the namespace's objects cannot be watched", ErrUnsupported)
+
 // watchStub is a Stub whose object can be watched. The stubs of
 // MemoryNamespace and WorkersNamespace are.
 type watchStub interface {
@@ -176,7 +180,7 @@ func (s *Store[T]) openWatch(ctx context.Context, key string, cfg watchConfig) (
 	object := s.router.ObjectName(key)
 	ws, ok := s.ns.Get(s.objectID(object)).(watchStub)
 	if !ok {
-		return nil, &Error{Op: "watch", Key: key, Object: object, Err: ErrUnsupported, Detail: "the namespace's objects cannot be watched"}
+		return nil, &Error{Op: "watch", Key: key, Object: object, Err: errNotWatchable}
 	}
 	if cfg.after >= 1<<53 {
 		return nil, &Error{Op: "watch", Key: key, Err: ErrInvalidArgument, Detail: "position beyond 2^53"}
@@ -257,7 +261,7 @@ func (s *Store[T]) Emit(ctx context.Context, key string, event any) error {
 	}
 	ws, ok := s.ns.Get(s.objectID(object)).(watchStub)
 	if !ok {
-		return &Error{Op: "emit", Key: key, Object: object, Err: ErrUnsupported, Detail: "the namespace's objects cannot be watched"}
+		return &Error{Op: "emit", Key: key, Object: object, Err: errNotWatchable}
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -279,7 +283,7 @@ func (s *Store[T]) Emit(ctx context.Context, key string, event any) error {
 func (s faultyStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
 	ws, ok := s.next.(watchStub)
 	if !ok {
-		return nil, fmt.Errorf("%w: the namespace's objects cannot be watched", ErrUnsupported)
+		return nil, errNotWatchable
 	}
 	return ws.Watch(ctx, key, after, resume)
 }
@@ -288,7 +292,7 @@ func (s faultyStub) Watch(ctx context.Context, key string, after uint64, resume 
 func (s faultyStub) Emit(ctx context.Context, key string, event []byte) error {
 	ws, ok := s.next.(watchStub)
 	if !ok {
-		return fmt.Errorf("%w: the namespace's objects cannot be watched", ErrUnsupported)
+		return errNotWatchable
 	}
 	return ws.Emit(ctx, key, event)
 }

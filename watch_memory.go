@@ -30,10 +30,7 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 		return nil, err
 	}
 	defer func() { <-o.turn }()
-	if o.watcherCount >= watch.MaxWatchers {
-		return nil, fmt.Errorf("%w: the object has %d watchers", ErrOverloaded, o.watcherCount)
-	}
-	messages, err := o.actor.Watch(key, after, resume)
+	messages, err := o.actor.Watch(key, after, resume, o.watcherCount)
 	if err != nil {
 		return nil, objectError(err)
 	}
@@ -85,8 +82,11 @@ func (s memoryStub) turn(ctx context.Context) (*memoryObject, error) {
 
 // objectError maps an object's refusal of a watch or an event.
 func objectError(err error) error {
-	if errors.Is(err, object.ErrBadWatch) {
+	switch {
+	case errors.Is(err, object.ErrBadWatch):
 		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	case errors.Is(err, object.ErrTooManyWatchers):
+		return fmt.Errorf("%w: %w", ErrOverloaded, err)
 	}
 	return fmt.Errorf("%w: %w", ErrObject, err)
 }

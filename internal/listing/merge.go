@@ -81,13 +81,22 @@ func Merge(ctx context.Context, objects []string, start string, limit, page int,
 const MaxConcurrentFetches = 16
 
 // fillAll fills every cursor with its first page, at most
-// MaxConcurrentFetches at a time. The first failure stops the others: calls
-// in flight see their context canceled, and no new call starts.
+// MaxConcurrentFetches at a time (see Each).
 func fillAll(ctx context.Context, cursors []*cursor, n int, fetch Fetch) error {
 	if len(cursors) == 1 {
 		return cursors[0].fill(ctx, n, fetch)
 	}
-	fillCtx, cancel := context.WithCancel(ctx)
+	return Each(ctx, len(cursors), func(ctx context.Context, i int) error {
+		return cursors[i].fill(ctx, n, fetch)
+	})
+}
+
+// Each calls fn for every index from 0 to n-1, at most MaxConcurrentFetches
+// at a time, and returns the first error. The first failure stops the
+// others: calls in flight see their context canceled, and no new call
+// starts. A ctx that ends first leaves calls unmade and returns its error.
+func Each(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	inner, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
 		next  atomic.Int64
@@ -95,16 +104,16 @@ func fillAll(ctx context.Context, cursors []*cursor, n int, fetch Fetch) error {
 		first error
 		wg    sync.WaitGroup
 	)
-	for range min(MaxConcurrentFetches, len(cursors)) {
+	for range min(MaxConcurrentFetches, n) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1)) - 1
-				if i >= len(cursors) || fillCtx.Err() != nil {
+				if i >= n || inner.Err() != nil {
 					return
 				}
-				if err := cursors[i].fill(fillCtx, n, fetch); err != nil {
+				if err := fn(inner, i); err != nil {
 					mu.Lock()
 					if first == nil {
 						first = err
@@ -120,7 +129,7 @@ func fillAll(ctx context.Context, cursors []*cursor, n int, fetch Fetch) error {
 	if first != nil {
 		return first
 	}
-	return ctx.Err() // a caller that went away left cursors unfilled
+	return ctx.Err() // a caller that went away left calls unmade
 }
 
 // cursor is one object's position: its unread page, and where the next page

@@ -10,8 +10,11 @@ import (
 	"github.com/dokv/dokv/internal/watch"
 )
 
-// ErrBadWatch reports a watch or an event the object refuses.
-var ErrBadWatch = errors.New("bad watch request")
+// Refusals of a watch or an event.
+var (
+	ErrBadWatch        = errors.New("bad watch request")
+	ErrTooManyWatchers = errors.New("too many watchers")
+)
 
 // record notes the changes of a committed write for the watchers of their
 // keys, and logs them if the object has been watched since it was loaded.
@@ -48,10 +51,14 @@ func (o *Object) Changes() []watch.Change { return o.changes }
 // Watch returns the first messages of a new watch of key: a start message,
 // then, when resume is set and the log knows every change since after,
 // those changes. Otherwise the start message carries the key's current
-// state.
-func (o *Object) Watch(key string, after uint64, resume bool) (messages [][]byte, err error) {
+// state. watchers is how many watchers the object serves already; at
+// watch.MaxWatchers it refuses with ErrTooManyWatchers.
+func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (messages [][]byte, err error) {
 	if r, bad := checkKey(key, 0); bad {
 		return nil, fmt.Errorf("%w: %s", ErrBadWatch, r.Message)
+	}
+	if watchers >= watch.MaxWatchers {
+		return nil, fmt.Errorf("%w: the object has %d", ErrTooManyWatchers, watchers)
 	}
 	last, err := o.lastVersion()
 	if err != nil {

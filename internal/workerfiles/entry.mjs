@@ -719,9 +719,7 @@ export class DokvObject extends DurableObject {
       return plainResponse(426, "a watch needs a WebSocket upgrade");
     }
     const [client, server] = Object.values(new WebSocketPair());
-    const start = this.#watchCount() >= MAX_WATCHERS
-      ? { code: CLOSE_TOO_MANY_WATCHERS, reason: "too many watchers" }
-      : this.#startWatch(url.searchParams.get("key") ?? "", url.searchParams.get("after"));
+    const start = this.#startWatch(url.searchParams.get("key") ?? "", url.searchParams.get("after"));
     if (start.code) {
       server.accept();
       server.close(start.code, start.reason.slice(0, 120));
@@ -757,11 +755,11 @@ export class DokvObject extends DurableObject {
 
   // watch is the RPC method behind Store.Watch in a Worker's handler: a
   // stream of the watch's JSON messages, one per line. A watcher that
-  // leaves MAX_WATCH_LAG messages unread is sent a close message and
+  // leaves Go's watch.MaxLag messages unread is sent a close message and
   // dropped, so that it never holds up the object.
   watch(key, after, resume) {
-    if (this.#watchCount() >= MAX_WATCHERS) return closedStream("too many watchers");
     const start = this.#startWatch(key, resume ? String(after) : null);
+    if (start.code === CLOSE_TOO_MANY_WATCHERS) return closedStream(start.reason);
     if (start.code) throw new Error(start.reason);
     let watcher;
     return new ReadableStream({
@@ -817,7 +815,7 @@ export class DokvObject extends DurableObject {
     this.#attach();
     const k = encoder.encode(key);
     writeIn(k);
-    const n = ex.dokvWatchStart(this.handle, k.length, after, afterParam !== null ? 1 : 0);
+    const n = ex.dokvWatchStart(this.handle, k.length, after, afterParam !== null ? 1 : 0, this.#watchCount());
     if (n < 0) return watchRefusal(n);
     const tagged = taggedMessages(n);
     return { tag: tagged[0][0], messages: tagged.map(([, message]) => message) };
@@ -862,7 +860,7 @@ export class DokvObject extends DurableObject {
 
   #sendStream(watcher, message) {
     const { controller } = watcher;
-    if (controller.desiredSize !== null && controller.desiredSize <= -MAX_WATCH_LAG) {
+    if (controller.desiredSize !== null && controller.desiredSize <= -ex.dokvWatchMaxLag()) {
       controller.enqueue(encoder.encode(closeMessage("lagging")));
       controller.close();
       this.#dropStream(watcher);
@@ -980,10 +978,9 @@ export class DokvObject extends DurableObject {
   }
 }
 
-// Watch limits and close codes; Go's internal/watch holds the same values.
+// Close codes of watches (Go's internal/watch names the same), and what a
+// watcher may send. Go enforces the watcher count and the lag bound.
 const WATCH_PATH = "/__dokv/watch";
-const MAX_WATCHERS = 1000;
-const MAX_WATCH_LAG = 256;
 const MAX_CLIENT_MESSAGE_BYTES = 1024;
 const CLOSE_BAD_REQUEST = 1008;
 const CLOSE_MESSAGE_TOO_BIG = 1009;
@@ -1007,13 +1004,13 @@ function taggedMessages(n) {
   return out;
 }
 
-// watchRefusal reads a watch export's refusal (result n < 0): a code byte,
-// 1 for a bad request and 2 for a failure, then the reason.
+// watchRefusal reads a watch export's refusal (result n < 0): a code byte
+// (1 a bad request, 2 a failure, 3 too many watchers), then the reason.
+const WATCH_REFUSALS = [CLOSE_INTERNAL, CLOSE_BAD_REQUEST, CLOSE_INTERNAL, CLOSE_TOO_MANY_WATCHERS];
 function watchRefusal(n) {
   const len = -n - 1;
   const base = ex.dokvOutput();
-  const bad = memory()[base] === 1;
-  return { code: bad ? CLOSE_BAD_REQUEST : CLOSE_INTERNAL, reason: readString(base + 1, len - 1) };
+  return { code: WATCH_REFUSALS[memory()[base]] ?? CLOSE_INTERNAL, reason: readString(base + 1, len - 1) };
 }
 
 function closeMessage(reason) {

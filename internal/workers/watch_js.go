@@ -84,14 +84,16 @@ func Emit(ctx context.Context, binding, id, key string, event []byte) error {
 const (
 	watchBad      = 1 // a bad request: invalid key or event
 	watchInternal = 2 // the object failed
+	watchTooMany  = 3 // the object has watch.MaxWatchers
 )
 
 // dokvWatchStart starts a watch of the key staged in input (n bytes) on
-// object h: output holds its first messages, all with the key's tag. It
-// returns output's length, or a refusal (see watchBad).
+// object h, which has watchers watchers already: output holds its first
+// messages, all with the key's tag. It returns output's length, or a
+// refusal (see watchBad).
 //
 //go:wasmexport dokvWatchStart
-func dokvWatchStart(h, n int32, after float64, resume int32) (result int32) {
+func dokvWatchStart(h, n int32, after float64, resume, watchers int32) (result int32) {
 	defer releaseInput()
 	defer recoverWatch(&result)
 	o, key, ok := watchArgs(h, n)
@@ -101,7 +103,7 @@ func dokvWatchStart(h, n int32, after float64, resume int32) (result int32) {
 	if after < 0 || after >= 1<<53 {
 		return watchFail(watchBad, "watch position out of range")
 	}
-	messages, err := o.Watch(key, uint64(after), resume != 0)
+	messages, err := o.Watch(key, uint64(after), resume != 0, int(watchers))
 	if err != nil {
 		return watchError(err)
 	}
@@ -173,11 +175,20 @@ func appendTagged(b []byte, tag string, m []byte) []byte {
 }
 
 func watchError(err error) int32 {
-	if errors.Is(err, object.ErrBadWatch) {
+	switch {
+	case errors.Is(err, object.ErrBadWatch):
 		return watchFail(watchBad, err.Error())
+	case errors.Is(err, object.ErrTooManyWatchers):
+		return watchFail(watchTooMany, watch.ReasonTooManyWatchers)
 	}
 	return watchFail(watchInternal, err.Error())
 }
+
+// dokvWatchMaxLag is watch.MaxLag, the messages a Go watcher may leave
+// unread, for the entry module's watch streams.
+//
+//go:wasmexport dokvWatchMaxLag
+func dokvWatchMaxLag() int32 { return watch.MaxLag }
 
 // watchFail leaves code and msg in output and returns the refusal.
 func watchFail(code byte, msg string) int32 {

@@ -62,14 +62,42 @@ func ParseObjectID(s string) (ObjectID, error) {
 // protocol. Each object is an actor: its requests run one at a time,
 // different objects run in parallel. A MemoryNamespace is safe for
 // concurrent use; its data lives as long as it does.
+//
+// Like a Durable Object, an object that holds no key takes no memory: a
+// read of a key no one wrote leaves nothing behind, and an object whose
+// last key is deleted or expires is dropped (unless it has watchers).
+// Expired keys are removed by each object's alarm, on the namespace's Clock.
 type MemoryNamespace struct {
+	clock Clock
+
 	mu      sync.Mutex
 	objects map[ObjectID]*memoryObject
+	// floor is the highest version any dropped object handed out: new
+	// objects count above it, so that a key deleted with its object and
+	// written again gets a larger version even when the clock stands still.
+	floor uint64
+}
+
+// MemoryOption configures a MemoryNamespace.
+type MemoryOption func(*MemoryNamespace)
+
+// WithClock makes a MemoryNamespace read the time from c (SystemClock by
+// default): pass a ManualClock to test expiry without sleeping.
+func WithClock(c Clock) MemoryOption {
+	return func(ns *MemoryNamespace) {
+		if c != nil {
+			ns.clock = c
+		}
+	}
 }
 
 // NewMemoryNamespace returns an empty in-memory namespace.
-func NewMemoryNamespace() *MemoryNamespace {
-	return &MemoryNamespace{objects: make(map[ObjectID]*memoryObject)}
+func NewMemoryNamespace(opts ...MemoryOption) *MemoryNamespace {
+	ns := &MemoryNamespace{clock: SystemClock(), objects: make(map[ObjectID]*memoryObject)}
+	for _, opt := range opts {
+		opt(ns)
+	}
+	return ns
 }
 
 // memoryNamespaceClass is mixed into every ID so that IDs depend on the
@@ -87,7 +115,8 @@ func (ns *MemoryNamespace) Get(id ObjectID) Stub {
 	return memoryStub{ns: ns, id: id}
 }
 
-// Objects reports how many objects have received a request.
+// Objects reports how many objects hold keys (or watchers): the objects
+// that would hold storage on Cloudflare.
 func (ns *MemoryNamespace) Objects() int {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -98,10 +127,38 @@ func (ns *MemoryNamespace) Objects() int {
 // storage, as Cloudflare does when it evicts or restarts an object. It waits
 // for the request the object is running.
 func (ns *MemoryNamespace) Reset(id ObjectID) {
-	o := ns.object(id)
-	o.turn <- struct{}{}
-	o.actor = object.New(o.engine)
-	<-o.turn
+	o, _ := ns.turn(context.Background(), id)
+	ns.mu.Lock()
+	floor := ns.floor
+	ns.mu.Unlock()
+	o.actor = ns.newActor(o.engine, floor)
+	o.release()
+}
+
+func (ns *MemoryNamespace) newActor(engine *storage.Memory, floor uint64) *object.Object {
+	return object.New(engine, object.WithClock(ns.nowMillis), object.WithFloor(floor))
+}
+
+func (ns *MemoryNamespace) nowMillis() uint64 { return uint64(max(ns.clock.Now().UnixMilli(), 0)) }
+
+// turn waits for the turn of object id, which it creates if need be; the
+// caller gives it back with release.
+func (ns *MemoryNamespace) turn(ctx context.Context, id ObjectID) (*memoryObject, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		o := ns.object(id)
+		select {
+		case o.turn <- struct{}{}:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !o.dropped {
+			return o, nil
+		}
+		<-o.turn // dropped while we waited: its successor is in the map
+	}
 }
 
 func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
@@ -110,16 +167,24 @@ func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
 	o, ok := ns.objects[id]
 	if !ok {
 		engine := storage.NewMemory()
-		o = &memoryObject{turn: make(chan struct{}, 1), engine: engine, actor: object.New(engine)}
+		o = &memoryObject{ns: ns, id: id, turn: make(chan struct{}, 1), engine: engine, actor: ns.newActor(engine, ns.floor)}
 		ns.objects[id] = o
 	}
 	return o
 }
 
 type memoryObject struct {
+	ns     *MemoryNamespace
+	id     ObjectID
 	turn   chan struct{} // holds a token while a request runs: one at a time
 	engine *storage.Memory
 	actor  *object.Object
+	// dropped is set, under the turn, when the object left the namespace;
+	// a caller that was waiting for its turn looks the ID up again.
+	dropped bool
+
+	alarmAt   uint64      // the engine's alarm that timer waits for
+	stopAlarm func() bool // stops the timer, if any
 
 	// The object's Go watchers by stored key; they survive Reset, as a
 	// Durable Object's hibernated WebSockets survive eviction.
@@ -133,14 +198,70 @@ type memoryStub struct {
 }
 
 func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
-	o, err := s.turn(ctx)
+	o, err := s.ns.turn(ctx, s.id)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { <-o.turn }()
+	defer o.release()
 	reply := o.actor.Handle(request)
 	o.notify()
 	return reply, nil
+}
+
+// release ends the caller's turn on o, after it sets the timer of o's
+// alarm, or drops o if it holds neither keys nor watchers, as a Durable
+// Object without storage is nothing.
+func (o *memoryObject) release() {
+	defer func() { <-o.turn }()
+	if o.engine.Len() == 0 && o.watcherCount == 0 {
+		o.drop()
+		return
+	}
+	if at := o.engine.Alarm(); at != o.alarmAt {
+		if o.stopAlarm != nil {
+			o.stopAlarm()
+			o.stopAlarm = nil
+		}
+		o.alarmAt = at
+		if at != 0 {
+			d := time.UnixMilli(int64(at)).Sub(o.ns.clock.Now())
+			o.stopAlarm = o.ns.clock.AfterFunc(d, o.runAlarm)
+		}
+	}
+}
+
+// drop removes o from its namespace, whose floor keeps its versions.
+func (o *memoryObject) drop() {
+	if o.stopAlarm != nil {
+		o.stopAlarm()
+	}
+	last, _ := o.engine.LastVersion()
+	ns := o.ns
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	ns.floor = max(ns.floor, last, o.actor.LastVersion())
+	if ns.objects[o.id] == o {
+		delete(ns.objects, o.id)
+	}
+	o.dropped = true
+}
+
+// runAlarm runs o's alarm when its timer fires. A failed run is retried a
+// second later, as Cloudflare retries alarms.
+func (o *memoryObject) runAlarm() {
+	o.turn <- struct{}{}
+	if o.dropped {
+		<-o.turn
+		return
+	}
+	o.alarmAt, o.stopAlarm = 0, nil // this timer has fired
+	if err := o.actor.Alarm(); err != nil {
+		o.stopAlarm = o.ns.clock.AfterFunc(time.Second, o.runAlarm)
+		o.alarmAt = o.engine.Alarm()
+	} else {
+		o.notify()
+	}
+	o.release()
 }
 
 // callError maps the flags of a rejected Workers RPC call to dokv's

@@ -44,6 +44,9 @@ type Entry[T any] struct {
 	Key     string
 	Value   T
 	Version uint64
+	// ExpiresAt is when the key expires (see WithTTL); the zero Time when
+	// it does not.
+	ExpiresAt time.Time
 }
 
 // Store is a typed, strongly consistent key-value store over a Namespace of
@@ -59,6 +62,8 @@ type Store[T any] struct {
 	codec    Codec
 	pageSize int
 	retry    RetryPolicy
+	ttl      time.Duration
+	ttlFunc  func(T) time.Duration
 	// ids caches the IDs of a SingleObject or HashShards store's few
 	// objects; PerKey IDs are derived per call, as their set is unbounded.
 	ids map[string]ObjectID
@@ -87,6 +92,16 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		codec:    c.codec,
 		pageSize: c.pageSize,
 		retry:    c.retry,
+		ttl:      c.ttl,
+	}
+	if c.ttlFunc != nil {
+		fn, ok := c.ttlFunc.(func(T) time.Duration)
+		if !ok {
+			var zero T
+			return nil, &Error{Op: "new", Err: ErrInvalidArgument,
+				Detail: fmt.Sprintf("the TTL function takes %T, not the store's %T", c.ttlFunc, zero)}
+		}
+		s.ttlFunc = fn
 	}
 	if objects := s.router.Objects(); objects != nil {
 		s.ids = make(map[string]ObjectID, len(objects))
@@ -141,6 +156,7 @@ func (s *Store[T]) getEntry(ctx context.Context, op, key string) (Entry[T], erro
 		return e, &Error{Op: op, Key: key, Object: object, Err: decodeError(err)}
 	}
 	e.Version = reply.Version
+	e.ExpiresAt = expiresAt(reply.Expires)
 	return e, nil
 }
 
@@ -275,6 +291,11 @@ func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Muta
 			return 0, err
 		}
 		m.Value = data
+		if m.TTL == 0 {
+			if m.TTL, err = s.ttlFor(value, 0); err != nil {
+				return 0, &Error{Op: op, Key: key, Object: object, Err: ErrInvalidArgument, Detail: err.Error()}
+			}
+		}
 	}
 	reply, err := s.call(ctx, op, key, object, &protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{m}})
 	if err != nil {
@@ -508,7 +529,7 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T
 				yield(Entry[T]{}, &Error{Op: "list", Err: ErrProtocol, Detail: "object returned a key outside the store"})
 				return
 			}
-			e := Entry[T]{Key: key, Version: rec.Version}
+			e := Entry[T]{Key: key, Version: rec.Version, ExpiresAt: expiresAt(rec.Expires)}
 			if err := s.codec.Unmarshal(rec.Value, &e.Value); err != nil {
 				yield(Entry[T]{}, &Error{Op: "list", Key: key, Object: s.router.ObjectName(key), Err: decodeError(err)})
 				return
@@ -532,6 +553,7 @@ type Txn[T any] struct {
 	keys []string
 	muts []protocol.Mutation
 	vals []any
+	err  error // the first invalid argument, reported by Commit
 }
 
 // Txn starts a transaction on the store.
@@ -578,6 +600,9 @@ func (t *Txn[T]) add(key string, m protocol.Mutation, value any) *Txn[T] {
 // errors, before anything is sent.
 func (t *Txn[T]) Commit(ctx context.Context) (map[string]uint64, error) {
 	s := t.s
+	if t.err != nil {
+		return nil, t.err
+	}
 	if len(t.keys) == 0 {
 		return map[string]uint64{}, nil
 	}
@@ -607,6 +632,11 @@ func (t *Txn[T]) Commit(ctx context.Context) (map[string]uint64, error) {
 				return nil, err
 			}
 			m.Value = data
+			if m.TTL == 0 {
+				if m.TTL, err = s.ttlFor(t.vals[i], 0); err != nil {
+					return nil, &Error{Op: "txn", Key: key, Object: object, Err: ErrInvalidArgument, Detail: err.Error()}
+				}
+			}
 		}
 	}
 	reply, err := s.callKeys(ctx, "txn", object, &protocol.Request{Op: protocol.OpWrite, Mutations: t.muts},

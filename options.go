@@ -21,6 +21,8 @@ type config struct {
 	codec        Codec
 	pageSize     int
 	retry        RetryPolicy
+	ttl          time.Duration
+	ttlFunc      any // func(T) time.Duration, checked against the store's T by New
 }
 
 func defaultConfig() config {
@@ -56,6 +58,9 @@ func (c *config) validate() error {
 	}
 	if r := c.retry; r.MaxAttempts < 1 || r.BaseDelay < 0 || r.MaxDelay < r.BaseDelay {
 		return fmt.Errorf("retry policy needs MaxAttempts >= 1 and 0 <= BaseDelay <= MaxDelay, got %+v", r)
+	}
+	if err := checkTTL(c.ttl); err != nil {
+		return err
 	}
 	if c.pageSize < 1 || c.pageSize > protocol.MaxListLimit {
 		return fmt.Errorf("page size must be 1 to %d, got %d", protocol.MaxListLimit, c.pageSize)

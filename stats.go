@@ -2,6 +2,7 @@ package dokv
 
 import (
 	"context"
+	"time"
 
 	"github.com/dokv/dokv/internal/listing"
 	"github.com/dokv/dokv/internal/protocol"
@@ -26,6 +27,9 @@ type ObjectStats struct {
 	StorageBytes int64
 	// NewestVersion is the newest version the object handed out.
 	NewestVersion uint64
+	// NextAlarm is when the object's alarm next removes expired keys (of
+	// any store in it); the zero Time when none is due.
+	NextAlarm time.Time
 	// NearLimit is set when StorageBytes has reached StorageWarnBytes.
 	NearLimit bool
 }
@@ -34,8 +38,9 @@ type ObjectStats struct {
 type StoreStats struct {
 	Objects                   []ObjectStats // in shard order
 	Keys, Bytes, StorageBytes int64
-	NewestVersion             uint64 // the newest over all objects
-	NearLimit                 int    // how many objects are near their limit
+	NewestVersion             uint64    // the newest over all objects
+	NextAlarm                 time.Time // the earliest over all objects; zero for none
+	NearLimit                 int       // how many objects are near their limit
 }
 
 // Stats reports the figures of every object of a store under SingleObject
@@ -63,6 +68,9 @@ func (s *Store[T]) Stats(ctx context.Context) (StoreStats, error) {
 		out.Bytes += st.Bytes
 		out.StorageBytes += st.StorageBytes
 		out.NewestVersion = max(out.NewestVersion, st.NewestVersion)
+		if !st.NextAlarm.IsZero() && (out.NextAlarm.IsZero() || st.NextAlarm.Before(out.NextAlarm)) {
+			out.NextAlarm = st.NextAlarm
+		}
 		if st.NearLimit {
 			out.NearLimit++
 		}
@@ -91,6 +99,7 @@ func (s *Store[T]) objectStats(ctx context.Context, key, object string) (ObjectS
 		Bytes:         int64(st.Bytes),
 		StorageBytes:  int64(st.StorageBytes),
 		NewestVersion: reply.Version,
+		NextAlarm:     expiresAt(st.NextAlarm),
 		NearLimit:     st.StorageBytes >= StorageWarnBytes,
 	}, nil
 }

@@ -25,11 +25,11 @@ type memoryWatcher struct {
 // Watch implements watchStub: under the object's turn, so that the start
 // message and the changes that follow it are in order.
 func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
-	o, err := s.turn(ctx)
+	o, err := s.ns.turn(ctx, s.id)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { <-o.turn }()
+	defer o.release()
 	messages, err := o.actor.Watch(key, after, resume, o.watcherCount)
 	if err != nil {
 		return nil, objectError(err)
@@ -51,11 +51,11 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 
 // Emit implements watchStub.
 func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
-	o, err := s.turn(ctx)
+	o, err := s.ns.turn(ctx, s.id)
 	if err != nil {
 		return err
 	}
-	defer func() { <-o.turn }()
+	defer o.release()
 	m, err := o.actor.Emit(key, event)
 	if err != nil {
 		return objectError(err)
@@ -64,20 +64,6 @@ func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
 		w.send(m)
 	}
 	return nil
-}
-
-// turn waits for the object's turn; the caller gives it back.
-func (s memoryStub) turn(ctx context.Context) (*memoryObject, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	o := s.ns.object(s.id)
-	select {
-	case o.turn <- struct{}{}:
-		return o, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }
 
 // objectError maps an object's refusal of a watch or an event.
@@ -170,5 +156,5 @@ var errWatchClosed = errors.New("dokv: watch closed")
 func (w *memoryWatcher) Close() {
 	w.o.turn <- struct{}{}
 	w.end(nil)
-	<-w.o.turn
+	w.o.release()
 }

@@ -97,7 +97,7 @@ func TestWatch_SnapshotOfAnAbsentKey(t *testing.T) {
 
 func TestWatch_ResumeMissesNothing(t *testing.T) {
 	ctx := t.Context()
-	s := newWatchStore(t)
+	s := newWatchStore(t, dokv.WithPartitioning(dokv.SingleObject("jobs")))
 	require.NoError(t, s.Set(ctx, "job", "a"))
 
 	first, cancel := context.WithCancel(ctx)
@@ -126,6 +126,28 @@ func TestWatch_ResumeMissesNothing(t *testing.T) {
 		assert.Equal(t, want, ev.Value)
 	}
 	assert.Equal(t, dokv.WatchDeleted, w.event(t).Kind)
+}
+
+// An object whose last key is deleted gives its storage back, and its
+// change log ends with it: a watcher that resumes from before resyncs.
+func TestWatch_ResumeAfterTheObjectEmptiedResyncs(t *testing.T) {
+	ctx := t.Context()
+	s := newWatchStore(t)
+	require.NoError(t, s.Set(ctx, "job", "a"))
+	w := watchKey(t, ctx, s, "job")
+	last := w.event(t).At
+	w.stop()
+	require.NoError(t, s.Delete(ctx, "job"))
+
+	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(last))
+	ev := w.event(t)
+	assert.Equal(t, dokv.WatchSnapshot, ev.Kind)
+	assert.True(t, ev.Resynced)
+	assert.Greater(t, ev.At, last, "positions stay monotonic across the give-back")
+	require.NoError(t, s.Set(ctx, "job", "b"))
+	ev = w.event(t)
+	assert.Equal(t, "b", ev.Value)
+	assert.Greater(t, ev.Version, last)
 }
 
 func TestWatch_PastTheLogsHorizonResyncs(t *testing.T) {

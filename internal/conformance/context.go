@@ -19,13 +19,14 @@ func contextBehaviours() []behaviour {
 	}
 }
 
-// writesOf are one write of each kind on key, for the context behaviours.
-func writesOf(s *dokv.Store[string], key string) map[string]func(ctx context.Context) error {
+// writesOf are one write of each kind on key, for the context behaviours;
+// CompareAndDelete expects version.
+func writesOf(s *dokv.Store[string], key string, version uint64) map[string]func(ctx context.Context) error {
 	return map[string]func(ctx context.Context) error{
 		"Set":              func(ctx context.Context) error { return s.Set(ctx, key, "new") },
 		"Delete":           func(ctx context.Context) error { return s.Delete(ctx, key) },
 		"CompareAndSwap":   func(ctx context.Context) error { _, err := s.CompareAndSwap(ctx, key, 0, "new"); return err },
-		"CompareAndDelete": func(ctx context.Context) error { return s.CompareAndDelete(ctx, key, 1) },
+		"CompareAndDelete": func(ctx context.Context) error { return s.CompareAndDelete(ctx, key, version) },
 		"Txn":              func(ctx context.Context) error { _, err := s.Txn().Set(key, "new").Commit(ctx); return err },
 		"Update": func(ctx context.Context) error {
 			_, err := s.Update(ctx, key, func(string, bool) (string, error) { return "new", nil })
@@ -39,18 +40,19 @@ func writesOf(s *dokv.Store[string], key string) map[string]func(ctx context.Con
 func testCanceledWritesNothing(t *testing.T, ns dokv.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns)
-	require.NoError(t, s.Set(ctx, "kept", "old"))
+	v, err := s.SetEntry(ctx, "kept", "old")
+	require.NoError(t, err)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
 	for _, key := range []string{"kept", "absent"} {
-		for name, write := range writesOf(s, key) {
+		for name, write := range writesOf(s, key, v) {
 			assert.Same(t, context.Canceled, write(canceled), "%s %q", name, key)
 		}
 	}
 	got, err := s.GetEntry(ctx, "kept")
 	require.NoError(t, err)
 	assert.Equal(t, "old", got.Value)
-	assert.Equal(t, uint64(1), got.Version, "no write reached the object")
+	assert.Equal(t, v, got.Version, "no write reached the object")
 	requireAbsent(t, ctx, s, "absent")
 	_, err = s.Get(canceled, "kept")
 	assert.Same(t, context.Canceled, err)
@@ -64,16 +66,19 @@ func testDeadlineDuringCall(t *testing.T, ns dokv.Namespace) {
 	ctx := testContext(t)
 	plain := newStore[string](t, ns)
 	slow := newStore[string](t, dokv.WithFaults(ns, dokv.Faults{SlowReply: 5 * time.Second}))
-	for name := range writesOf(slow, "") {
+	for name := range writesOf(slow, "", 0) {
 		if name == "Update" {
 			continue // its read is slow too, and a read cut off is just canceled (see store_test.go)
 		}
 		key := "k-" + name
+		var version uint64
 		if name == "CompareAndDelete" || name == "Delete" {
-			require.NoError(t, plain.Set(ctx, key, "old"))
+			v, err := plain.SetEntry(ctx, key, "old")
+			require.NoError(t, err)
+			version = v
 		}
 		deadline, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-		err := writesOf(slow, key)[name](deadline)
+		err := writesOf(slow, key, version)[name](deadline)
 		cancel()
 		var e *dokv.Error
 		require.True(t, errors.As(err, &e), "%s: %v", name, err)

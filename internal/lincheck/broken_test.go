@@ -123,7 +123,7 @@ type forgetfulObject struct {
 type forgetfulEngine struct{ *storage.Memory }
 
 func (e forgetfulEngine) LastVersion() (uint64, error) {
-	recs, _, err := e.Scan("", "", protocol.MaxListLimit, protocol.MaxReplyBytes)
+	recs, _, err := e.Scan("", "", protocol.MaxListLimit, protocol.MaxReplyBytes, 0)
 	var last uint64
 	for _, r := range recs {
 		last = max(last, r.Version)
@@ -154,7 +154,7 @@ func (s forgetfulStub) Call(ctx context.Context, request []byte) ([]byte, error)
 	o, ok := n.objects[s.id]
 	if !ok {
 		e := &forgetfulEngine{storage.NewMemory()}
-		o = &forgetfulObject{engine: e, actor: object.New(e)}
+		o = &forgetfulObject{engine: e, actor: object.New(e, stoppedClock)}
 		n.objects[s.id] = o
 	}
 	reset := n.rng.Float64() < n.reset
@@ -162,7 +162,7 @@ func (s forgetfulStub) Call(ctx context.Context, request []byte) ([]byte, error)
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if reset {
-		o.actor = object.New(o.engine)
+		o.actor = object.New(o.engine, stoppedClock)
 	}
 	return o.actor.Handle(request), nil
 }
@@ -181,3 +181,8 @@ type failingStub struct{}
 func (failingStub) Call(context.Context, []byte) ([]byte, error) {
 	return []byte("connection refused"), nil
 }
+
+// stoppedClock keeps the time floor of versions out of the way: with it,
+// only the engine's memory of versions keeps them monotonic, and the
+// forgetful engine's forgetting shows.
+var stoppedClock = object.WithClock(func() uint64 { return 0 })

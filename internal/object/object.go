@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"time"
 	"unicode/utf8"
 
 	"github.com/dokv/dokv/internal/protocol"
@@ -19,19 +20,44 @@ import (
 // time; Durable Objects and the in-memory namespace both guarantee that.
 type Object struct {
 	engine storage.Engine
-	last   uint64 // cache of engine.LastVersion, valid when loaded
+	clock  func() uint64 // Unix milliseconds
+	last   uint64        // cache of engine.LastVersion, valid when loaded
 	loaded bool
+	// floor is a version every later one must exceed, whatever the
+	// engine says: the last version of storage the object gave back.
+	floor uint64
+
+	alarm      uint64 // when the engine's alarm is set for (0: none), if alarmKnown
+	alarmKnown bool
+	emptied    bool // the last request left no record: give the storage back
 
 	log     watch.Log      // recent changes, for watchers that resume
 	changes []watch.Change // the changes of the last request, for its watchers
 }
 
+// An Option configures an Object.
+type Option func(*Object)
+
+// WithClock makes the object read the time, in Unix milliseconds, from
+// clock instead of the system's: it decides expiries and version floors.
+func WithClock(clock func() uint64) Option { return func(o *Object) { o.clock = clock } }
+
+// WithFloor makes every version the object hands out exceed floor: what a
+// host that gave the storage of an object back remembers of its versions.
+func WithFloor(floor uint64) Option { return func(o *Object) { o.floor = floor } }
+
 // New returns an actor over engine. The actor keeps only a cache of what the
 // engine holds, so a new actor over the same engine continues where an old
 // one stopped: that is what an object reset is.
-func New(engine storage.Engine) *Object {
-	return &Object{engine: engine}
+func New(engine storage.Engine, opts ...Option) *Object {
+	o := &Object{engine: engine, clock: systemClock}
+	for _, opt := range opts {
+		opt(o)
+	}
+	return o
 }
+
+func systemClock() uint64 { return uint64(time.Now().UnixMilli()) }
 
 // Handle runs one encoded request and returns the encoded reply. It never
 // panics: a bad request gets an error reply, and a failure inside the engine
@@ -46,6 +72,7 @@ func (o *Object) Handle(req []byte) (reply []byte) {
 		}
 	}()
 	o.changes = o.changes[:0]
+	o.emptied = false
 	var r protocol.Reply
 	if len(req) > protocol.MaxRequestBytes {
 		r = protocol.ErrorReply(protocol.StatusTooLarge,
@@ -95,14 +122,17 @@ func (o *Object) get(key string) protocol.Reply {
 	if err != nil {
 		return internal(err)
 	}
-	return protocol.Reply{Found: ok, Version: rec.Version, Value: rec.Value}
+	if !ok || expired(rec.Expires, o.clock()) {
+		return protocol.Reply{}
+	}
+	return protocol.Reply{Found: true, Version: rec.Version, Value: rec.Value, Expires: rec.Expires}
 }
 
 func (o *Object) list(l protocol.ListRequest) protocol.Reply {
 	if l.Limit < 1 {
 		return protocol.ErrorReply(protocol.StatusBadRequest, "list limit must be at least 1")
 	}
-	recs, more, err := o.engine.Scan(l.Prefix, l.StartAfter, l.Limit, protocol.MaxReplyBytes)
+	recs, more, err := o.engine.Scan(l.Prefix, l.StartAfter, l.Limit, protocol.MaxReplyBytes, o.clock())
 	if err != nil {
 		return internal(err)
 	}
@@ -110,12 +140,15 @@ func (o *Object) list(l protocol.ListRequest) protocol.Reply {
 }
 
 func (o *Object) stats(prefix string) protocol.Reply {
-	stats, err := o.engine.Stats(prefix)
+	stats, err := o.engine.Stats(prefix, o.clock())
 	if err != nil {
 		return internal(err)
 	}
 	last, err := o.lastVersion()
 	if err != nil {
+		return internal(err)
+	}
+	if stats.NextAlarm, err = o.nextAlarm(); err != nil {
 		return internal(err)
 	}
 	return protocol.Reply{Version: last, Stats: stats}
@@ -131,13 +164,19 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 		return r
 	}
 	versions := make([]uint64, len(muts))
+	now := o.clock()
+	alarm, deleted := uint64(0), false
 	err := o.engine.Atomic(func() error {
 		last, err := o.lastVersion()
 		if err != nil {
 			return err
 		}
-		next := last + 1
+		next, err := o.nextVersion(last, now)
+		if err != nil {
+			return err
+		}
 		changes := false
+		earliest := uint64(0) // the earliest expiry this write sets
 		for i := range muts {
 			m := &muts[i]
 			if !m.HasCondition && m.Kind != protocol.KindCheck {
@@ -148,7 +187,7 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 				return err
 			}
 			current := uint64(0)
-			if ok {
+			if ok && !expired(rec.Expires, now) {
 				current = rec.Version
 			}
 			if m.HasCondition && current != m.Version {
@@ -165,13 +204,21 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 			m := &muts[i]
 			switch m.Kind {
 			case protocol.KindPut:
-				err = o.engine.Put(m.Key, next, m.Value)
+				expires := uint64(0)
+				if m.TTL > 0 {
+					expires = now + m.TTL
+					if earliest == 0 || expires < earliest {
+						earliest = expires
+					}
+				}
+				err = o.engine.Put(m.Key, next, m.Value, expires)
 				versions[i] = next
 				changes = true
 			case protocol.KindDelete:
 				err = o.engine.Delete(m.Key)
 				versions[i] = 0
 				changes = true
+				deleted = true
 			}
 			if err != nil {
 				return err
@@ -184,18 +231,45 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 			return err
 		}
 		o.last = next
+		if alarm, err = o.armFor(earliest); err != nil {
+			return err
+		}
+		if deleted {
+			return o.checkEmptied()
+		}
 		return nil
 	})
 	if err != nil {
 		o.loaded = false // the cache may hold a version that was rolled back
+		o.alarmKnown = false
+		o.emptied = false
 		var rej *errRejected
 		if errors.As(err, &rej) {
 			return rej.reply
 		}
 		return internal(err)
 	}
+	if alarm != 0 {
+		o.alarm, o.alarmKnown = alarm, true
+	}
 	o.record(muts, versions)
+	o.afterEmptied()
 	return protocol.Reply{Versions: versions}
+}
+
+// nextVersion returns the version of a write at now after last: one more
+// than last, but at least the time in microseconds, so that an object that
+// gave its storage back (and forgot its last version) and is written again
+// later still hands out larger versions than before; and more than floor.
+func (o *Object) nextVersion(last, now uint64) (uint64, error) {
+	next := max(last, o.floor) + 1
+	if now <= protocol.MaxVersion/1000 {
+		next = max(next, now*1000)
+	}
+	if next > protocol.MaxVersion {
+		return 0, fmt.Errorf("the object's versions reached %d, the largest JavaScript numbers keep exactly", uint64(protocol.MaxVersion))
+	}
+	return next, nil
 }
 
 func (o *Object) lastVersion() (uint64, error) {

@@ -99,7 +99,7 @@ func requireAbsent(t *testing.T, o *object.Object, key string) {
 // dump returns every record and the last version of an engine.
 func dump(t *testing.T, m *storage.Memory) ([]protocol.Record, uint64) {
 	t.Helper()
-	recs, more, err := m.Scan("", "", math.MaxInt, math.MaxInt)
+	recs, more, err := m.Scan("", "", math.MaxInt, math.MaxInt, 0)
 	require.NoError(t, err)
 	require.False(t, more)
 	last, err := m.LastVersion()
@@ -135,10 +135,20 @@ func TestHandle_PutIncreasingVersions(t *testing.T) {
 	assert.Equal(t, last-1, get(t, o, "k2").Version)
 }
 
-func TestHandle_FirstVersionIsOne(t *testing.T) {
-	o := object.New(storage.NewMemory())
+// frozen is a clock stopped at the Unix epoch: versions count from 1.
+var frozen = object.WithClock(func() uint64 { return 0 })
+
+func TestHandle_VersionsCountUpFromTheTimeFloor(t *testing.T) {
+	o := object.New(storage.NewMemory(), frozen)
 	assert.Equal(t, uint64(1), put(t, o, "k", "v"))
 	assert.Equal(t, uint64(2), put(t, o, "k", "v"))
+
+	now := uint64(1_800_000_000_000) // Unix milliseconds
+	o = object.New(storage.NewMemory(), object.WithClock(func() uint64 { return now }))
+	assert.Equal(t, now*1000, put(t, o, "k", "v"), "a write's version is at least the time in microseconds")
+	assert.Equal(t, now*1000+1, put(t, o, "k", "v"), "and one more than the last")
+	now++
+	assert.Equal(t, now*1000, put(t, o, "k", "v"))
 }
 
 func TestHandle_PutEmptyValue(t *testing.T) {
@@ -573,11 +583,11 @@ func (f *faultyEngine) Get(key string) (protocol.Record, bool, error) {
 	return f.Memory.Get(key)
 }
 
-func (f *faultyEngine) Put(key string, version uint64, value []byte) error {
+func (f *faultyEngine) Put(key string, version uint64, value []byte, expires uint64) error {
 	if err := f.fault("Put"); err != nil {
 		return err
 	}
-	return f.Memory.Put(key, version, value)
+	return f.Memory.Put(key, version, value, expires)
 }
 
 func (f *faultyEngine) Delete(key string) error {
@@ -587,11 +597,11 @@ func (f *faultyEngine) Delete(key string) error {
 	return f.Memory.Delete(key)
 }
 
-func (f *faultyEngine) Scan(prefix, after string, limit, maxBytes int) ([]protocol.Record, bool, error) {
+func (f *faultyEngine) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]protocol.Record, bool, error) {
 	if err := f.fault("Scan"); err != nil {
 		return nil, false, err
 	}
-	return f.Memory.Scan(prefix, after, limit, maxBytes)
+	return f.Memory.Scan(prefix, after, limit, maxBytes, now)
 }
 
 func (f *faultyEngine) LastVersion() (uint64, error) {
@@ -651,12 +661,12 @@ func TestHandle_EngineErrorsYieldInternal(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s#%d/fresh=%v", fault.method, fault.call, fresh), func(t *testing.T) {
 				f := newFaultyEngine("", 0, false)
-				o := object.New(f)
+				o := object.New(f, frozen)
 				vA := put(t, o, "a", "a1")
 				vD := put(t, o, "d", "d1")
 				recsBefore, lastBefore := dump(t, f.Memory)
 				if fresh {
-					o = object.New(f) // a reset: the actor reads the last version again
+					o = object.New(f, frozen) // a reset: the actor reads the last version again
 				}
 
 				f.arm(fault.method, fault.call, false)
@@ -690,12 +700,12 @@ func TestHandle_EnginePanicsYieldInternal(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s#%d/fresh=%v", fault.method, fault.call, fresh), func(t *testing.T) {
 				f := newFaultyEngine("", 0, false)
-				o := object.New(f)
+				o := object.New(f, frozen)
 				vA := put(t, o, "a", "a1")
 				vD := put(t, o, "d", "d1")
 				recsBefore, lastBefore := dump(t, f.Memory)
 				if fresh {
-					o = object.New(f) // a reset: the actor reads the last version again
+					o = object.New(f, frozen) // a reset: the actor reads the last version again
 				}
 
 				f.arm(fault.method, fault.call, true)
@@ -729,7 +739,7 @@ func TestHandle_EngineErrorsOnReads(t *testing.T) {
 		for _, panics := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/panic=%v", tc.method, panics), func(t *testing.T) {
 				f := newFaultyEngine("", 0, false)
-				o := object.New(f)
+				o := object.New(f, frozen)
 				v := put(t, o, "k", "v")
 				f.arm(tc.method, 0, panics)
 				r := call(t, o, tc.req)

@@ -60,7 +60,7 @@ func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (mes
 	if watchers >= watch.MaxWatchers {
 		return nil, fmt.Errorf("%w: the object has %d", ErrTooManyWatchers, watchers)
 	}
-	last, err := o.lastVersion()
+	last, err := o.position()
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +80,10 @@ func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (mes
 	if err != nil {
 		return nil, err
 	}
-	version := uint64(0)
-	if found {
-		version = rec.Version
+	if !found || expired(rec.Expires, o.clock()) {
+		return [][]byte{watch.StartMessage(key, from, last, 0, nil)}, nil
 	}
-	return [][]byte{watch.StartMessage(key, from, last, version, rec.Value)}, nil
+	return [][]byte{watch.StartMessage(key, from, last, rec.Version, rec.Value)}, nil
 }
 
 // Emit returns the message of an event for the watchers of key (every
@@ -102,9 +101,16 @@ func (o *Object) Emit(key string, event []byte) ([]byte, error) {
 	if !utf8.Valid(event) || !json.Valid(event) {
 		return nil, fmt.Errorf("%w: event is not JSON", ErrBadWatch)
 	}
-	last, err := o.lastVersion()
+	last, err := o.position()
 	if err != nil {
 		return nil, err
 	}
 	return watch.EventMessage(key, last, event), nil
+}
+
+// position is the object's position in its history, for watchers: its last
+// version, or the versions of storage it gave back if they are larger.
+func (o *Object) position() (uint64, error) {
+	last, err := o.lastVersion()
+	return max(last, o.floor), err
 }

@@ -17,10 +17,17 @@ func AppendRequest(buf []byte, r *Request) []byte {
 		for i := range r.Mutations {
 			m := &r.Mutations[i]
 			buf = appendString(buf, m.Key)
-			buf = append(buf, byte(m.Kind), boolByte(m.HasCondition))
+			kind := byte(m.Kind)
+			if m.TTL > 0 {
+				kind |= kindHasTTL
+			}
+			buf = append(buf, kind, boolByte(m.HasCondition))
 			buf = binary.AppendUvarint(buf, m.Version)
 			if m.Kind == KindPut {
 				buf = appendBytes(buf, m.Value)
+			}
+			if m.TTL > 0 {
+				buf = binary.AppendUvarint(buf, m.TTL)
 			}
 		}
 	case OpList:
@@ -51,15 +58,23 @@ func DecodeRequest(data []byte) (Request, error) {
 		for i := 0; i < n && d.err == nil; i++ {
 			m := &r.Mutations[i]
 			m.Key = d.string()
-			m.Kind = Kind(d.byte())
+			kind := d.byte()
+			m.Kind = Kind(kind &^ kindHasTTL)
 			m.HasCondition = d.bool()
 			m.Version = d.uvarint()
-			switch m.Kind {
-			case KindPut:
+			switch {
+			case m.Kind == KindPut:
 				m.Value = d.bytes()
-			case KindCheck, KindDelete:
+			case kind&kindHasTTL != 0:
+				d.fail("a TTL on a mutation of kind %d", m.Kind)
+			case m.Kind == KindCheck, m.Kind == KindDelete:
 			default:
 				d.fail("unknown mutation kind %d", m.Kind)
+			}
+			if kind&kindHasTTL != 0 {
+				if m.TTL = d.uvarint(); m.TTL == 0 || m.TTL > MaxTTL {
+					d.fail("TTL %d ms is not within 1 to %d", m.TTL, MaxTTL)
+				}
 			}
 		}
 	case OpList:
@@ -71,6 +86,18 @@ func DecodeRequest(data []byte) (Request, error) {
 	}
 	return r, d.finish()
 }
+
+// Flags that extend version 1's messages without changing those that do not
+// use them, so that old and new Workers agree on every message both can
+// write: a mutation kind with kindHasTTL carries a TTL after its value, a
+// get reply's found byte foundExpiring carries the expiry after the value,
+// and a list reply's more byte with moreHasExpiries carries its entries'
+// expiries after it. An old decoder rejects them as malformed.
+const (
+	kindHasTTL      = 0x80
+	foundExpiring   = 2
+	moreHasExpiries = 2
+)
 
 // AppendReply appends the encoding of r, the reply to an op, to buf.
 func AppendReply(buf []byte, op Op, r *Reply) []byte {
@@ -86,10 +113,20 @@ func AppendReply(buf []byte, op Op, r *Reply) []byte {
 	}
 	switch op {
 	case OpGet:
-		buf = append(buf, boolByte(r.Found))
+		switch {
+		case !r.Found:
+			buf = append(buf, 0)
+		case r.Expires == 0:
+			buf = append(buf, 1)
+		default:
+			buf = append(buf, foundExpiring)
+		}
 		if r.Found {
 			buf = binary.AppendUvarint(buf, r.Version)
 			buf = appendBytes(buf, r.Value)
+			if r.Expires != 0 {
+				buf = binary.AppendUvarint(buf, r.Expires)
+			}
 		}
 	case OpWrite:
 		buf = binary.AppendUvarint(buf, uint64(len(r.Versions)))
@@ -104,12 +141,32 @@ func AppendReply(buf []byte, op Op, r *Reply) []byte {
 			buf = binary.AppendUvarint(buf, e.Version)
 			buf = appendBytes(buf, e.Value)
 		}
-		buf = append(buf, boolByte(r.More))
+		// Expiries follow the page, only when some entry has one, as
+		// (index, expires) pairs.
+		expiring := 0
+		for i := range r.Entries {
+			if r.Entries[i].Expires != 0 {
+				expiring++
+			}
+		}
+		if expiring == 0 {
+			buf = append(buf, boolByte(r.More))
+			break
+		}
+		buf = append(buf, boolByte(r.More)|moreHasExpiries)
+		buf = binary.AppendUvarint(buf, uint64(expiring))
+		for i := range r.Entries {
+			if e := r.Entries[i].Expires; e != 0 {
+				buf = binary.AppendUvarint(buf, uint64(i))
+				buf = binary.AppendUvarint(buf, e)
+			}
+		}
 	case OpStats:
 		buf = binary.AppendUvarint(buf, r.Version)
 		buf = binary.AppendUvarint(buf, r.Stats.Keys)
 		buf = binary.AppendUvarint(buf, r.Stats.Bytes)
 		buf = binary.AppendUvarint(buf, r.Stats.StorageBytes)
+		buf = binary.AppendUvarint(buf, r.Stats.NextAlarm)
 	}
 	return buf
 }
@@ -134,10 +191,17 @@ func DecodeReply(op Op, data []byte) (Reply, error) {
 	}
 	switch op {
 	case OpGet:
-		r.Found = d.bool()
+		found := d.byte()
+		if found > foundExpiring {
+			d.fail("bad found flag %d", found)
+		}
+		r.Found = found != 0
 		if r.Found {
 			r.Version = d.uvarint()
 			r.Value = d.bytes()
+		}
+		if found == foundExpiring {
+			r.Expires = d.uvarint()
 		}
 	case OpWrite:
 		n := d.count(MaxMutations, 1)
@@ -158,12 +222,26 @@ func DecodeReply(op Op, data []byte) (Reply, error) {
 			e.Version = d.uvarint()
 			e.Value = d.bytes()
 		}
-		r.More = d.bool()
+		more := d.byte()
+		if more&^(1|moreHasExpiries) != 0 {
+			d.fail("bad more flag %d", more)
+		}
+		r.More = more&1 != 0
+		if more&moreHasExpiries != 0 {
+			m := d.count(len(r.Entries), 2)
+			for range m {
+				i := d.int(len(r.Entries) - 1)
+				if d.err == nil {
+					r.Entries[i].Expires = d.uvarint()
+				}
+			}
+		}
 	case OpStats:
 		r.Version = d.uvarint()
 		r.Stats.Keys = d.uvarint()
 		r.Stats.Bytes = d.uvarint()
 		r.Stats.StorageBytes = d.uvarint()
+		r.Stats.NextAlarm = d.uvarint()
 	default:
 		d.fail("unknown op %d", byte(op))
 	}

@@ -47,6 +47,10 @@ func sampleRequests() []Request {
 			{Key: "日本/ü", Kind: KindPut, Value: []byte("ünïcödé")},
 		}},
 		{Op: OpWrite, Mutations: many},
+		{Op: OpWrite, Mutations: []Mutation{
+			{Key: "ttl", Kind: KindPut, Value: []byte("v"), TTL: 1},
+			{Key: "ttl-if", Kind: KindPut, HasCondition: true, Version: 3, Value: []byte{}, TTL: MaxTTL},
+		}},
 		{Op: OpList, List: ListRequest{Prefix: "p/", StartAfter: "p/c", Limit: 10}},
 		{Op: OpList, List: ListRequest{Limit: 0}},
 		{Op: OpList, List: ListRequest{Prefix: "日本", StartAfter: "", Limit: MaxListLimit}},
@@ -81,7 +85,10 @@ func sampleReplies() []sampleReply {
 		{OpList, Reply{Entries: []Record{}, More: false}},
 		{OpList, Reply{Entries: []Record{{Key: "a", Version: 1, Value: []byte{}}, {Key: "ü/🙂", Version: 2, Value: []byte("x")}}, More: true}},
 		{OpList, Reply{Entries: entries, More: true}},
-		{OpStats, Reply{Version: 7, Stats: Stats{Keys: 3, Bytes: 120, StorageBytes: 8192}}},
+		{OpGet, Reply{Found: true, Version: MaxVersion, Value: []byte("v"), Expires: 1_800_000_000_000}},
+		{OpList, Reply{Entries: []Record{{Key: "a", Version: 1, Value: []byte{}}, {Key: "b", Version: 2, Value: []byte("x"), Expires: 7}}, More: true}},
+		{OpList, Reply{Entries: []Record{{Key: "a", Version: 1, Value: []byte{}, Expires: 9}}}},
+		{OpStats, Reply{Version: 7, Stats: Stats{Keys: 3, Bytes: 120, StorageBytes: 8192, NextAlarm: 1_800_000_000_000}}},
 		{OpStats, Reply{Stats: Stats{StorageBytes: math.MaxUint64}}},
 	}
 	for _, s := range errorStatuses {
@@ -418,14 +425,29 @@ func TestDecodeRequest_BadBoolean(t *testing.T) {
 	}
 }
 
-func TestDecodeReply_BadBoolean(t *testing.T) {
-	_, err := DecodeReply(OpGet, wire(Version, StatusOK, byte(2)))
+func TestDecodeReply_BadFlags(t *testing.T) {
+	_, err := DecodeReply(OpGet, wire(Version, StatusOK, byte(3)))
 	requireMalformed(t, err)
-	assert.Contains(t, err.Error(), "boolean")
+	assert.Contains(t, err.Error(), "found flag")
 
-	_, err = DecodeReply(OpList, wire(Version, StatusOK, 0, byte(2)))
+	_, err = DecodeReply(OpList, wire(Version, StatusOK, 0, byte(4)))
 	requireMalformed(t, err)
-	assert.Contains(t, err.Error(), "boolean")
+	assert.Contains(t, err.Error(), "more flag")
+
+	// An expiry for an entry the page does not have.
+	_, err = DecodeReply(OpList, wire(Version, StatusOK, 0, byte(3), 1, 0, 5))
+	requireMalformed(t, err)
+}
+
+func TestDecodeRequest_BadTTL(t *testing.T) {
+	for name, req := range map[string][]byte{
+		"zero":      wire(Version, OpWrite, 1, "k", KindPut|kindHasTTL, 0, 0, "v", 0),
+		"too long":  binary.AppendUvarint(wire(Version, OpWrite, 1, "k", KindPut|kindHasTTL, 0, 0, "v"), MaxTTL+1),
+		"on delete": wire(Version, OpWrite, 1, "k", KindDelete|kindHasTTL, 0, 0, 5),
+	} {
+		_, err := DecodeRequest(req)
+		requireMalformed(t, err, name)
+	}
 }
 
 func TestDecodeRequest_TruncatedInput(t *testing.T) {

@@ -107,7 +107,18 @@ type Mutation struct {
 	HasCondition bool
 	Version      uint64
 	Value        []byte // KindPut only
+	// TTL makes a put expire this many milliseconds after the object
+	// applies it; 0 never expires. At most MaxTTL.
+	TTL uint64
 }
+
+// MaxTTL bounds a mutation's TTL: about 100 years, in milliseconds.
+const MaxTTL = 100 * 365 * 24 * 3600 * 1000
+
+// MaxVersion is the largest version an object hands out: 2^53-1, the
+// largest integer JavaScript numbers and SQLite's REAL conversions keep
+// exactly, as versions cross both on Workers.
+const MaxVersion = 1<<53 - 1
 
 // ListRequest asks for up to Limit entries whose keys start with Prefix and
 // sort after StartAfter, in ascending byte order.
@@ -151,16 +162,20 @@ type Record struct {
 	Key     string
 	Version uint64
 	Value   []byte
+	// Expires is when the record expires, in Unix milliseconds; 0 never.
+	Expires uint64
 }
 
 // Reply is one decoded reply.
 type Reply struct {
 	Status Status
 
-	// OpGet: Found is false on a miss; Version and Value describe the hit.
+	// OpGet: Found is false on a miss; Version, Value and Expires (Unix
+	// milliseconds, 0 for never) describe the hit.
 	Found   bool
 	Version uint64
 	Value   []byte
+	Expires uint64
 
 	// OpWrite: the new version of each mutation, in request order (0 for
 	// deletes; for checks, the version the key had, 0 when absent).
@@ -186,6 +201,10 @@ type Stats struct {
 	// StorageBytes is the object's whole storage: SQLite's database size
 	// on Workers, the bytes of every key and value in memory.
 	StorageBytes uint64
+	// NextAlarm is when the object's alarm next removes expired keys, in
+	// Unix milliseconds; 0 when none is due. Set by the object, not the
+	// engine.
+	NextAlarm uint64
 }
 
 // ErrorReply builds a reply for a failed request.

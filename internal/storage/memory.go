@@ -13,6 +13,10 @@ type Memory struct {
 	records map[string]entry
 	keys    []string // sorted; only inserts and deletes touch it
 	last    uint64
+	alarm   uint64
+	// expiring counts the records with an expiry, so that NextExpiry and
+	// Expired cost nothing in a store without TTLs.
+	expiring int
 
 	inTxn bool
 	undo  []func() // reverses the changes of the running Atomic call, newest last
@@ -21,6 +25,7 @@ type Memory struct {
 type entry struct {
 	version uint64
 	value   []byte
+	expires uint64
 }
 
 // NewMemory returns an empty in-memory engine.
@@ -37,25 +42,47 @@ func (m *Memory) Get(key string) (protocol.Record, bool, error) {
 	if !ok {
 		return protocol.Record{}, false, nil
 	}
-	return protocol.Record{Key: key, Version: e.version, Value: e.value}, true, nil
+	return protocol.Record{Key: key, Version: e.version, Value: e.value, Expires: e.expires}, true, nil
 }
 
 // Put implements Engine.
-func (m *Memory) Put(key string, version uint64, value []byte) error {
+func (m *Memory) Put(key string, version uint64, value []byte, expires uint64) error {
 	old, existed := m.records[key]
-	m.records[key] = entry{version: version, value: slices.Clone(value)}
+	m.set(key, entry{version: version, value: slices.Clone(value), expires: expires})
+	m.record(func() {
+		if existed {
+			m.set(key, old)
+			return
+		}
+		m.remove(key)
+	})
+	return nil
+}
+
+// set stores e at key, keeping keys and expiring up to date.
+func (m *Memory) set(key string, e entry) {
+	old, existed := m.records[key]
+	if existed && old.expires != 0 {
+		m.expiring--
+	}
+	if e.expires != 0 {
+		m.expiring++
+	}
+	m.records[key] = e
 	if !existed {
 		m.insertKey(key)
 	}
-	m.record(func() {
-		if existed {
-			m.records[key] = old
-			return
+}
+
+// remove deletes key, keeping keys and expiring up to date.
+func (m *Memory) remove(key string) {
+	if old, existed := m.records[key]; existed {
+		if old.expires != 0 {
+			m.expiring--
 		}
 		delete(m.records, key)
 		m.removeKey(key)
-	})
-	return nil
+	}
 }
 
 // Delete implements Engine.
@@ -64,17 +91,13 @@ func (m *Memory) Delete(key string) error {
 	if !existed {
 		return nil
 	}
-	delete(m.records, key)
-	m.removeKey(key)
-	m.record(func() {
-		m.records[key] = old
-		m.insertKey(key)
-	})
+	m.remove(key)
+	m.record(func() { m.set(key, old) })
 	return nil
 }
 
 // Scan implements Engine.
-func (m *Memory) Scan(prefix, after string, limit, maxBytes int) ([]protocol.Record, bool, error) {
+func (m *Memory) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]protocol.Record, bool, error) {
 	var i int
 	if after >= prefix {
 		i, _ = slices.BinarySearch(m.keys, after)
@@ -91,11 +114,14 @@ func (m *Memory) Scan(prefix, after string, limit, maxBytes int) ([]protocol.Rec
 		if !strings.HasPrefix(key, prefix) {
 			return recs, false, nil
 		}
+		e := m.records[key]
+		if expired(e.expires, now) {
+			continue
+		}
 		if len(recs) == limit || (len(recs) > 0 && size >= maxBytes) {
 			return recs, true, nil
 		}
-		e := m.records[key]
-		recs = append(recs, protocol.Record{Key: key, Version: e.version, Value: e.value})
+		recs = append(recs, protocol.Record{Key: key, Version: e.version, Value: e.value, Expires: e.expires})
 		size += len(key) + len(e.value)
 	}
 	return recs, false, nil
@@ -160,16 +186,65 @@ func (m *Memory) removeKey(key string) {
 
 // Stats implements Engine. The storage's bytes are those of every key and
 // value.
-func (m *Memory) Stats(prefix string) (protocol.Stats, error) {
+func (m *Memory) Stats(prefix string, now uint64) (protocol.Stats, error) {
 	var s protocol.Stats
 	start, _ := slices.BinarySearch(m.keys, prefix)
 	for i, key := range m.keys {
-		size := uint64(len(key) + len(m.records[key].value))
+		e := m.records[key]
+		size := uint64(len(key) + len(e.value))
 		s.StorageBytes += size
-		if i >= start && strings.HasPrefix(key, prefix) {
+		if i >= start && strings.HasPrefix(key, prefix) && !expired(e.expires, now) {
 			s.Keys++
 			s.Bytes += size
 		}
 	}
 	return s, nil
 }
+
+// expired reports whether a record with the given expiry has expired at now.
+func expired(expires, now uint64) bool { return expires != 0 && expires <= now }
+
+// Expired implements Engine.
+func (m *Memory) Expired(now uint64, limit int) ([]string, error) {
+	var keys []string
+	if m.expiring == 0 {
+		return nil, nil
+	}
+	for _, key := range m.keys {
+		if len(keys) == limit {
+			break
+		}
+		if expired(m.records[key].expires, now) {
+			keys = append(keys, key)
+		}
+	}
+	return keys, nil
+}
+
+// NextExpiry implements Engine.
+func (m *Memory) NextExpiry() (uint64, error) {
+	next := uint64(0)
+	if m.expiring == 0 {
+		return 0, nil
+	}
+	for _, e := range m.records {
+		if e.expires != 0 && (next == 0 || e.expires < next) {
+			next = e.expires
+		}
+	}
+	return next, nil
+}
+
+// Empty implements Engine.
+func (m *Memory) Empty() (bool, error) { return len(m.keys) == 0, nil }
+
+// SetAlarm implements Engine.
+func (m *Memory) SetAlarm(at uint64) error {
+	old := m.alarm
+	m.alarm = at
+	m.record(func() { m.alarm = old })
+	return nil
+}
+
+// Alarm reports when the alarm was last asked for; 0 for none.
+func (m *Memory) Alarm() uint64 { return m.alarm }

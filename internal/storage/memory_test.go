@@ -28,7 +28,7 @@ type state struct {
 
 func snapshot(t *testing.T, m *Memory) state {
 	t.Helper()
-	recs, more, err := m.Scan("", "", math.MaxInt, math.MaxInt)
+	recs, more, err := m.Scan("", "", math.MaxInt, math.MaxInt, 0)
 	require.NoError(t, err)
 	require.False(t, more)
 	out := state{Len: m.Len()}
@@ -48,7 +48,7 @@ func snapshot(t *testing.T, m *Memory) state {
 
 func put(t *testing.T, m *Memory, key string, version uint64, value string) {
 	t.Helper()
-	require.NoError(t, m.Put(key, version, []byte(value)))
+	require.NoError(t, m.Put(key, version, []byte(value), 0))
 }
 
 // keysOf returns the keys of recs, nil when there are none.
@@ -89,15 +89,15 @@ func TestMemory_PutReplaces(t *testing.T) {
 	assert.Equal(t, uint64(2), rec.Version)
 	assert.Equal(t, []byte("new"), rec.Value)
 	assert.Equal(t, 1, m.Len(), "replacing a key must not add a second copy")
-	recs, _, err := m.Scan("", "", 10, math.MaxInt)
+	recs, _, err := m.Scan("", "", 10, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"k"}, keysOf(recs))
 }
 
 func TestMemory_PutEmptyValue(t *testing.T) {
 	m := NewMemory()
-	require.NoError(t, m.Put("nil", 1, nil))
-	require.NoError(t, m.Put("empty", 1, []byte{}))
+	require.NoError(t, m.Put("nil", 1, nil, 0))
+	require.NoError(t, m.Put("empty", 1, []byte{}, 0))
 	for _, k := range []string{"nil", "empty"} {
 		rec, ok, err := m.Get(k)
 		require.NoError(t, err)
@@ -109,13 +109,13 @@ func TestMemory_PutEmptyValue(t *testing.T) {
 func TestMemory_PutCopiesValue(t *testing.T) {
 	m := NewMemory()
 	value := []byte("original")
-	require.NoError(t, m.Put("k", 1, value))
+	require.NoError(t, m.Put("k", 1, value, 0))
 	copy(value, "XXXXXXXX")
 	rec, _, err := m.Get("k")
 	require.NoError(t, err)
 	assert.Equal(t, []byte("original"), rec.Value)
 
-	recs, _, err := m.Scan("", "", 10, math.MaxInt)
+	recs, _, err := m.Scan("", "", 10, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("original"), recs[0].Value)
 }
@@ -129,7 +129,7 @@ func TestMemory_Delete(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, ok)
 	assert.Equal(t, 1, m.Len())
-	recs, _, err := m.Scan("", "", 10, math.MaxInt)
+	recs, _, err := m.Scan("", "", 10, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b"}, keysOf(recs))
 
@@ -169,7 +169,7 @@ func scanFixture(t *testing.T) *Memory {
 
 func TestMemory_ScanOrder(t *testing.T) {
 	m := scanFixture(t)
-	recs, more, err := m.Scan("", "", 100, math.MaxInt)
+	recs, more, err := m.Scan("", "", 100, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.False(t, more)
 	assert.Equal(t, []string{"a", "b", "b/", "b/1", "b/10", "b/2", "b/2/x", "b/3", "b0", "c", "ü"}, keysOf(recs))
@@ -201,7 +201,7 @@ func TestMemory_ScanPrefixAndAfter(t *testing.T) {
 		{"unicode prefix", "ü", "", []string{"ü"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			recs, more, err := m.Scan(tc.prefix, tc.after, 100, math.MaxInt)
+			recs, more, err := m.Scan(tc.prefix, tc.after, 100, math.MaxInt, 0)
 			require.NoError(t, err)
 			assert.False(t, more)
 			assert.Equal(t, tc.want, keysOf(recs))
@@ -211,29 +211,29 @@ func TestMemory_ScanPrefixAndAfter(t *testing.T) {
 
 func TestMemory_ScanLimit(t *testing.T) {
 	m := scanFixture(t)
-	recs, more, err := m.Scan("b/", "", 2, math.MaxInt)
+	recs, more, err := m.Scan("b/", "", 2, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b/", "b/1"}, keysOf(recs))
 	assert.True(t, more)
 
-	recs, more, err = m.Scan("b/", "b/1", 2, math.MaxInt)
+	recs, more, err = m.Scan("b/", "b/1", 2, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b/10", "b/2"}, keysOf(recs))
 	assert.True(t, more)
 
 	// Exactly the remaining matches: more is false, although keys outside
 	// the prefix follow.
-	recs, more, err = m.Scan("b/", "b/2", 2, math.MaxInt)
+	recs, more, err = m.Scan("b/", "b/2", 2, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b/2/x", "b/3"}, keysOf(recs))
 	assert.False(t, more)
 
 	// Exactly the last keys of the engine.
-	recs, more, err = m.Scan("", "b0", 3, math.MaxInt)
+	recs, more, err = m.Scan("", "b0", 3, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c", "ü"}, keysOf(recs))
 	assert.False(t, more)
-	recs, more, err = m.Scan("", "b/3", 3, math.MaxInt)
+	recs, more, err = m.Scan("", "b/3", 3, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"b0", "c", "ü"}, keysOf(recs))
 	assert.False(t, more)
@@ -258,14 +258,14 @@ func TestMemory_ScanMaxBytes(t *testing.T) {
 		{500, 5, false}, // reached exactly by the last record: nothing follows
 		{math.MaxInt, 5, false},
 	} {
-		recs, more, err := m.Scan("k", "", 100, tc.maxBytes)
+		recs, more, err := m.Scan("k", "", 100, tc.maxBytes, 0)
 		require.NoError(t, err)
 		assert.Len(t, recs, tc.want, "maxBytes %d", tc.maxBytes)
 		assert.Equal(t, tc.more, more, "maxBytes %d", tc.maxBytes)
 	}
 	// A single huge record comes back alone.
 	put(t, m, "big", 1, strings.Repeat("y", 10_000))
-	recs, more, err := m.Scan("", "", 100, 10)
+	recs, more, err := m.Scan("", "", 100, 10, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"big"}, keysOf(recs))
 	assert.True(t, more)
@@ -273,7 +273,7 @@ func TestMemory_ScanMaxBytes(t *testing.T) {
 
 func TestMemory_ScanEmpty(t *testing.T) {
 	m := NewMemory()
-	recs, more, err := m.Scan("", "", 10, math.MaxInt)
+	recs, more, err := m.Scan("", "", 10, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Empty(t, recs)
 	assert.False(t, more)
@@ -326,7 +326,7 @@ func TestMemory_ScanMatchesModel(t *testing.T) {
 				want = append(want, k)
 				size += len(k) + model[k]
 			}
-			recs, more, err := m.Scan(prefix, after, limit, maxBytes)
+			recs, more, err := m.Scan(prefix, after, limit, maxBytes, 0)
 			require.NoError(t, err)
 			args := fmt.Sprintf("round %d: Scan(%q, %q, %d, %d)", round, prefix, after, limit, maxBytes)
 			require.Equal(t, want, keysOf(recs), args)
@@ -390,7 +390,7 @@ func TestMemory_AtomicRollbackOnError(t *testing.T) {
 
 	// The engine still works, and its ordered index is intact.
 	put(t, m, "bb", 6, "x")
-	recs, _, err := m.Scan("", "", 10, math.MaxInt)
+	recs, _, err := m.Scan("", "", 10, math.MaxInt, 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b", "bb", "c"}, keysOf(recs))
 }

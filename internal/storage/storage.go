@@ -5,26 +5,43 @@ package storage
 
 import "github.com/dokv/dokv/internal/protocol"
 
-// Engine is an object's durable state: records ordered by key, and the last
-// version the object handed out. An engine is used by one object at a time
-// and need not be safe for concurrent use.
+// Engine is an object's durable state: records ordered by key, each with an
+// optional expiry, the last version the object handed out, and when its
+// alarm should next run. An engine is used by one object at a time and need
+// not be safe for concurrent use.
+//
+// Times are Unix milliseconds. The engine stores expired records like any
+// other; hiding them is the object's job, except where a method takes now.
 type Engine interface {
-	// Get returns the record stored at key; ok is false when there is none.
-	// The returned value must not be modified.
+	// Get returns the record stored at key, expired or not; ok is false
+	// when there is none. The returned value must not be modified.
 	Get(key string) (rec protocol.Record, ok bool, err error)
-	// Put stores value at key with version, replacing any record there.
-	// The engine keeps its own copy of value.
-	Put(key string, version uint64, value []byte) error
+	// Put stores value at key with version and expiry (0: never),
+	// replacing any record there. The engine keeps its own copy of value.
+	Put(key string, version uint64, value []byte, expires uint64) error
 	// Delete removes key; a missing key is not an error.
 	Delete(key string) error
 	// Scan returns, in ascending byte order, the records whose keys start
-	// with prefix and sort after after. It stops at limit records or once
-	// the values it holds reach maxBytes (but returns at least one record
-	// when any matches); more reports that it stopped early.
-	Scan(prefix, after string, limit, maxBytes int) (recs []protocol.Record, more bool, err error)
-	// Stats counts the records whose keys start with prefix and the bytes
-	// of their keys and values, and reports the bytes of the whole storage.
-	Stats(prefix string) (protocol.Stats, error)
+	// with prefix, sort after after, and have not expired at now. It stops
+	// at limit records or once the values it holds reach maxBytes (but
+	// returns at least one record when any matches); more reports that it
+	// stopped early.
+	Scan(prefix, after string, limit, maxBytes int, now uint64) (recs []protocol.Record, more bool, err error)
+	// Stats counts the records whose keys start with prefix and have not
+	// expired at now, and the bytes of their keys and values, and reports
+	// the bytes of the whole storage.
+	Stats(prefix string, now uint64) (protocol.Stats, error)
+	// Expired returns, in key order, up to limit keys whose records
+	// expired at or before now.
+	Expired(now uint64, limit int) ([]string, error)
+	// NextExpiry returns the earliest expiry of any record; 0 when no
+	// record expires.
+	NextExpiry() (uint64, error)
+	// Empty reports whether the engine holds no record at all.
+	Empty() (bool, error)
+	// SetAlarm asks for the object's alarm at the given time; 0 cancels
+	// it. Like every change, it is undone if the enclosing Atomic fails.
+	SetAlarm(at uint64) error
 	// LastVersion returns the highest version the object handed out; 0 for
 	// a new object.
 	LastVersion() (uint64, error)

@@ -42,7 +42,7 @@ let generation = 0; // bumped on every Go start; object handles die with their i
 let lastEnv = undefined; // the env whose bindings Go's stubs use
 
 const requests = new Map(); // fetch id -> Mailbox of that request
-const objects = new Map(); // Go object handle -> ctx.storage.sql
+const objects = new Map(); // Go object handle -> its ObjectStorage
 let nextRequest = 1;
 let staged = EMPTY; // bytes a dokv import prepared for Go to take
 
@@ -180,94 +180,170 @@ const imports = {
   // --- Durable Object side: the object's SQLite storage ---
   // Each returns a non-negative result, or -(1 + message length) with the
   // error message staged: an exception must never unwind through Go.
+  // Reads of an object that has no tables yet find nothing; the first write
+  // creates them (see ObjectStorage).
   sqlGet(h, keyPtr, keyLen) {
     return guard(() => {
-      const row = objects.get(h).exec(SQL_GET, readString(keyPtr, keyLen)).raw().next();
+      const st = objects.get(h);
+      if (!st.ready()) return stage(ABSENT);
+      const row = st.sql.exec(SQL_GET, readString(keyPtr, keyLen)).raw().next();
       if (row.done) return stage(ABSENT);
-      lastVersion = row.value[0];
+      [lastVersion, , lastExpires] = row.value;
       return stage(new Uint8Array(row.value[1])) + 1;
     });
   },
-  // sqlVersion is the version of the record sqlGet found.
+  // sqlVersion and sqlExpires are the version and expiry of the record
+  // sqlGet found.
   sqlVersion() {
     return lastVersion;
   },
-  sqlPut(h, keyPtr, keyLen, version, valuePtr, valueLen) {
+  sqlExpires() {
+    return lastExpires;
+  },
+  sqlPut(h, keyPtr, keyLen, version, valuePtr, valueLen, expires) {
     return guard(() => {
-      objects.get(h).exec(SQL_PUT, readString(keyPtr, keyLen), version, readBytes(valuePtr, valueLen));
+      objects.get(h).create().exec(SQL_PUT, readString(keyPtr, keyLen), version, readBytes(valuePtr, valueLen), expires);
       return 0;
     });
   },
   sqlDelete(h, keyPtr, keyLen) {
     return guard(() => {
-      objects.get(h).exec(SQL_DELETE, readString(keyPtr, keyLen));
+      const st = objects.get(h);
+      if (st.ready()) st.sql.exec(SQL_DELETE, readString(keyPtr, keyLen));
       return 0;
     });
   },
   // sqlScan stages up to limit records with key >= from, key > after and
-  // key < to, stopping once maxBytes of keys and values are staged, and
-  // returns the staged length. Records: u32 key length, key, f64 version,
-  // u32 value length, value (little endian); a final byte says whether
-  // more records may follow.
-  sqlScan(h, fromPtr, fromLen, afterPtr, afterLen, toPtr, toLen, limit, maxBytes) {
+  // key < to that have not expired at now, stopping once maxBytes of keys
+  // and values are staged, and returns the staged length. Records: u32 key
+  // length, key, f64 version, f64 expiry, u32 value length, value (little
+  // endian); a final byte says whether more records may follow.
+  sqlScan(h, fromPtr, fromLen, afterPtr, afterLen, toPtr, toLen, limit, maxBytes, now) {
     return guard(() => {
-      const cursor = objects.get(h).exec(SQL_SCAN, readString(fromPtr, fromLen), readString(afterPtr, afterLen),
-        readString(toPtr, toLen), limit + 1).raw();
+      const st = objects.get(h);
+      if (!st.ready()) return stage(NO_MORE);
+      const cursor = st.sql.exec(SQL_SCAN, readString(fromPtr, fromLen), readString(afterPtr, afterLen),
+        readString(toPtr, toLen), limit + 1, now).raw();
       const parts = [];
       let size = 0, count = 0, more = false;
-      for (const [key, version, value] of cursor) {
+      for (const [key, version, value, expires] of cursor) {
         if (count === limit || (count > 0 && size >= maxBytes)) {
           more = true;
           break;
         }
         const k = encoder.encode(key);
         const v = new Uint8Array(value);
-        parts.push(k, version, v);
+        parts.push(k, version, expires, v);
         size += k.length + v.length;
         count++;
       }
-      const out = new Uint8Array(count * 16 + size + 1);
+      const out = new Uint8Array(count * 24 + size + 1);
       const view = new DataView(out.buffer);
       let o = 0;
-      for (let i = 0; i < parts.length; i += 3) {
-        const k = parts[i], v = parts[i + 2];
+      for (let i = 0; i < parts.length; i += 4) {
+        const k = parts[i], v = parts[i + 3];
         view.setUint32(o, k.length, true);
         out.set(k, o + 4);
         o += 4 + k.length;
         view.setFloat64(o, parts[i + 1], true);
-        view.setUint32(o + 8, v.length, true);
-        out.set(v, o + 12);
-        o += 12 + v.length;
+        view.setFloat64(o + 8, parts[i + 2], true);
+        view.setUint32(o + 16, v.length, true);
+        out.set(v, o + 20);
+        o += 20 + v.length;
       }
       out[o] = more ? 1 : 0;
       return stage(out);
     });
   },
   // sqlStats stages three f64 (little endian): the count of keys with
-  // from <= key < to, the bytes of those keys and values, and the size of
-  // the object's database.
-  sqlStats(h, fromPtr, fromLen, toPtr, toLen) {
+  // from <= key < to that have not expired at now, the bytes of those keys
+  // and values, and the size of the object's database.
+  sqlStats(h, fromPtr, fromLen, toPtr, toLen, now) {
     return guard(() => {
-      const sql = objects.get(h);
-      const [keys, bytes] = sql.exec(SQL_STATS, readString(fromPtr, fromLen), readString(toPtr, toLen)).raw().next().value;
-      return stage(new Uint8Array(new Float64Array([keys, bytes, sql.databaseSize]).buffer)) - 24;
+      const st = objects.get(h);
+      const [keys, bytes] = st.ready()
+        ? st.sql.exec(SQL_STATS, readString(fromPtr, fromLen), readString(toPtr, toLen), now).raw().next().value
+        : [0, 0];
+      return stage(new Uint8Array(new Float64Array([keys, bytes, st.sql.databaseSize]).buffer)) - 24;
     });
+  },
+  // sqlExpired stages up to limit keys, in key order, whose records expired
+  // at or before now: u32 key length, key.
+  sqlExpired(h, now, limit) {
+    return guard(() => {
+      const st = objects.get(h);
+      if (!st.ready()) return stage(EMPTY);
+      const keys = [];
+      let size = 0;
+      for (const [key] of st.sql.exec(SQL_EXPIRED, now, limit).raw()) {
+        const k = encoder.encode(key);
+        keys.push(k);
+        size += 4 + k.length;
+      }
+      const out = new Uint8Array(size);
+      const view = new DataView(out.buffer);
+      let o = 0;
+      for (const k of keys) {
+        view.setUint32(o, k.length, true);
+        out.set(k, o + 4);
+        o += 4 + k.length;
+      }
+      return stage(out);
+    });
+  },
+  // sqlNextExpiry is the earliest expiry of any record, 0 for none.
+  sqlNextExpiry(h) {
+    return guard(() => {
+      const st = objects.get(h);
+      return st.ready() ? (st.sql.exec(SQL_NEXT_EXPIRY).raw().next().value[0] ?? 0) : 0;
+    });
+  },
+  // sqlEmpty is 1 if the object holds no record, 0 if it does.
+  sqlEmpty(h) {
+    return guard(() => {
+      const st = objects.get(h);
+      return st.ready() && !st.sql.exec(SQL_ANY).raw().next().done ? 0 : 1;
+    });
+  },
+  // setAlarm sets the object's alarm for time at (Unix milliseconds), or
+  // deletes it for 0. Called inside the request's transactionSync: the
+  // alarm is part of the object's SQLite database, and rolls back with it.
+  setAlarm(h, at) {
+    return guard(() => {
+      const { storage } = objects.get(h);
+      settled(at === 0 ? storage.deleteAlarm() : storage.setAlarm(at));
+      return 0;
+    });
+  },
+  now() {
+    return Date.now();
   },
   sqlLastVersion(h) {
     return guard(() => {
-      const row = objects.get(h).exec(SQL_META_GET).raw().next();
+      const st = objects.get(h);
+      if (!st.ready()) return 0;
+      const row = st.sql.exec(SQL_META_GET).raw().next();
       return row.done ? 0 : row.value[0];
     });
   },
   sqlSetLastVersion(h, version) {
     return guard(() => {
-      objects.get(h).exec(SQL_META_SET, version);
+      objects.get(h).create().exec(SQL_META_SET, version);
       return 0;
     });
   },
 };
 let lastVersion = 0;
+let lastExpires = 0;
 const ABSENT = new Uint8Array(0);
+const NO_MORE = new Uint8Array([0]);
+
+// settled keeps a storage promise that no one awaits from being reported as
+// unhandled: on a SQLite-backed object the change it stands for is made
+// when the call returns, and a failure fails the object's output gate.
+function settled(promise) {
+  promise?.catch?.(() => {});
+}
 
 function guard(fn) {
   try {
@@ -277,19 +353,68 @@ function guard(fn) {
   }
 }
 
-// The object's one table: key, version, value. TEXT keys compare as their
-// UTF-8 bytes (SQLite's BINARY collation), which is the order List promises.
+// The object's table: key, version, value, and expiry (Unix milliseconds, 0
+// for never; indexed for the alarm). TEXT keys compare as their UTF-8 bytes
+// (SQLite's BINARY collation), which is the order List promises.
 const SQL_SCHEMA = `
-CREATE TABLE IF NOT EXISTS dokv_entries (key TEXT PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS dokv_entries (key TEXT PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL, expires INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS dokv_expiry ON dokv_entries (expires) WHERE expires > 0;
 CREATE TABLE IF NOT EXISTS dokv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);`;
-const SQL_GET = "SELECT version, value FROM dokv_entries WHERE key = ?";
+// The tables of dokv before expiries had no expires column.
+const SQL_TABLES = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'dokv_entries'";
+const SQL_HAS_EXPIRES = "SELECT 1 FROM pragma_table_info('dokv_entries') WHERE name = 'expires'";
+const SQL_ADD_EXPIRES = `
+ALTER TABLE dokv_entries ADD COLUMN expires INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS dokv_expiry ON dokv_entries (expires) WHERE expires > 0;`;
+const SQL_GET = "SELECT version, value, expires FROM dokv_entries WHERE key = ?";
 const SQL_PUT =
-  "INSERT INTO dokv_entries (key, version, value) VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value";
+  "INSERT INTO dokv_entries (key, version, value, expires) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET version = excluded.version, value = excluded.value, expires = excluded.expires";
 const SQL_DELETE = "DELETE FROM dokv_entries WHERE key = ?";
 const SQL_SCAN =
-  "SELECT key, version, value FROM dokv_entries WHERE key >= ?1 AND key > ?2 AND key < ?3 ORDER BY key LIMIT ?4";
+  "SELECT key, version, value, expires FROM dokv_entries WHERE key >= ?1 AND key > ?2 AND key < ?3 AND (expires = 0 OR expires > ?5) ORDER BY key LIMIT ?4";
 const SQL_STATS =
-  "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) FROM dokv_entries WHERE key >= ?1 AND key < ?2";
+  "SELECT count(*), coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) FROM dokv_entries WHERE key >= ?1 AND key < ?2 AND (expires = 0 OR expires > ?3)";
+const SQL_EXPIRED = "SELECT key FROM dokv_entries WHERE expires > 0 AND expires <= ?1 ORDER BY key LIMIT ?2";
+const SQL_NEXT_EXPIRY = "SELECT min(expires) FROM dokv_entries WHERE expires > 0";
+const SQL_ANY = "SELECT 1 FROM dokv_entries LIMIT 1";
+
+// ObjectStorage is an object's SQLite storage as Go's engine sees it. Its
+// tables are created by the first write, not by the constructor, so that
+// reading a key of an object no one wrote stores nothing; and an object
+// that gave its storage back (deleteAll) has none until it is written again.
+class ObjectStorage {
+  constructor(storage) {
+    this.storage = storage;
+    this.sql = storage.sql;
+    this.tables = undefined; // whether dokv's tables exist; undefined: look
+  }
+
+  // ready reports whether the tables exist, bringing those of an older dokv
+  // up to date.
+  ready() {
+    if (this.tables === undefined) {
+      this.tables = !this.sql.exec(SQL_TABLES).raw().next().done;
+      if (this.tables && this.sql.exec(SQL_HAS_EXPIRES).raw().next().done) this.sql.exec(SQL_ADD_EXPIRES);
+    }
+    return this.tables;
+  }
+
+  // create makes sure the tables exist, inside the running transaction, and
+  // returns the SQL handle. A transaction that rolls back must call forget.
+  create() {
+    if (!this.ready()) {
+      this.sql.exec(SQL_SCHEMA);
+      this.tables = true;
+    }
+    return this.sql;
+  }
+
+  // forget makes the next use look at the tables again: after a rollback
+  // (which may have undone their creation) or a deleteAll.
+  forget() {
+    this.tables = undefined;
+  }
+}
 const SQL_META_GET = "SELECT value FROM dokv_meta WHERE name = 'last_version'";
 const SQL_META_SET =
   "INSERT INTO dokv_meta (name, value) VALUES ('last_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value";
@@ -696,8 +821,7 @@ export class DokvObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     lastEnv ??= env;
-    this.sql = ctx.storage.sql;
-    this.sql.exec(SQL_SCHEMA);
+    this.store = new ObjectStorage(ctx.storage);
     this.handle = 0;
     this.generation = 0;
     // Watchers: the streams of Go watchers by key tag (in memory), and the
@@ -923,9 +1047,9 @@ export class DokvObject extends DurableObject {
       if (n < -1) throw new Error(readString(ex.dokvOutput(), -n - 2));
     };
     if (op === RECORD_GET) run();
-    else this.ctx.storage.transactionSync(run);
+    else this.#transaction(run);
     if (op !== RECORD_GET) {
-      this.#notify();
+      this.#afterWrite();
       return undefined;
     }
     if (n === -1) return undefined;
@@ -942,7 +1066,7 @@ export class DokvObject extends DurableObject {
     startGo();
     if (this.generation !== generation) {
       this.handle = ex.dokvNewObject();
-      objects.set(this.handle, this.sql);
+      objects.set(this.handle, this.store);
       this.generation = generation;
       handles?.register(this, { handle: this.handle, gen: generation });
     }
@@ -963,7 +1087,7 @@ export class DokvObject extends DurableObject {
       if (n < 0) n = -n - 1;
     } else {
       try {
-        this.ctx.storage.transactionSync(() => {
+        this.#transaction(() => {
           n = ex.dokvObjectCall(this.handle, ptr, bytes.length);
           if (n < 0) throw ROLLBACK;
         });
@@ -973,8 +1097,43 @@ export class DokvObject extends DurableObject {
       }
     }
     const reply = memory().slice(ex.dokvOutput(), ex.dokvOutput() + n);
-    if (writes) this.#notify();
+    if (writes) this.#afterWrite();
     return reply;
+  }
+
+  // alarm removes the keys that expired (Go's dokvAlarm) and re-arms. If it
+  // throws, the runtime retries it; the transaction left nothing behind.
+  alarm() {
+    this.#attach();
+    this.#transaction(() => {
+      const n = ex.dokvAlarm(this.handle);
+      if (n < 0) throw new Error(readString(ex.dokvOutput(), -n - 1));
+    });
+    this.#afterWrite();
+  }
+
+  // #transaction runs fn in transactionSync; if it throws, the tables may
+  // have been created and rolled back, so the storage looks again.
+  #transaction(fn) {
+    try {
+      this.ctx.storage.transactionSync(fn);
+    } catch (e) {
+      this.store.forget();
+      throw e;
+    }
+  }
+
+  // #afterWrite sends the changes of the write that just committed to
+  // their watchers, and gives the object's storage back when the write left
+  // it without a key: deleteAll (outside a transaction, where it must run)
+  // and deleteAlarm (which deleteAll keeps before compatibility date
+  // 2026-02-24).
+  #afterWrite() {
+    this.#notify();
+    if (ex.dokvEmptied(this.handle) === 0) return;
+    settled(this.ctx.storage.deleteAlarm());
+    settled(this.ctx.storage.deleteAll());
+    this.store.forget();
   }
 }
 

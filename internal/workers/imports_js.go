@@ -32,17 +32,35 @@ func sqlGet(h int32, key unsafe.Pointer, keyLen int32) int32
 //go:wasmimport dokv sqlVersion
 func sqlVersion() float64
 
+//go:wasmimport dokv sqlExpires
+func sqlExpires() float64
+
 //go:wasmimport dokv sqlPut
-func sqlPut(h int32, key unsafe.Pointer, keyLen int32, version float64, value unsafe.Pointer, valueLen int32) int32
+func sqlPut(h int32, key unsafe.Pointer, keyLen int32, version float64, value unsafe.Pointer, valueLen int32, expires float64) int32
 
 //go:wasmimport dokv sqlDelete
 func sqlDelete(h int32, key unsafe.Pointer, keyLen int32) int32
 
 //go:wasmimport dokv sqlScan
-func sqlScan(h int32, from unsafe.Pointer, fromLen int32, after unsafe.Pointer, afterLen int32, to unsafe.Pointer, toLen int32, limit int32, maxBytes int32) int32
+func sqlScan(h int32, from unsafe.Pointer, fromLen int32, after unsafe.Pointer, afterLen int32, to unsafe.Pointer, toLen int32, limit int32, maxBytes int32, now float64) int32
 
 //go:wasmimport dokv sqlStats
-func sqlStats(h int32, from unsafe.Pointer, fromLen int32, to unsafe.Pointer, toLen int32) int32
+func sqlStats(h int32, from unsafe.Pointer, fromLen int32, to unsafe.Pointer, toLen int32, now float64) int32
+
+//go:wasmimport dokv sqlExpired
+func sqlExpired(h int32, now float64, limit int32) int32
+
+//go:wasmimport dokv sqlNextExpiry
+func sqlNextExpiry(h int32) float64
+
+//go:wasmimport dokv sqlEmpty
+func sqlEmpty(h int32) int32
+
+//go:wasmimport dokv setAlarm
+func setAlarm(h int32, at float64) int32
+
+//go:wasmimport dokv now
+func now() float64
 
 //go:wasmimport dokv sqlLastVersion
 func sqlLastVersion(h int32) float64

@@ -27,7 +27,7 @@ var (
 //go:wasmexport dokvNewObject
 func dokvNewObject() int32 {
 	nextHandle++
-	objects[nextHandle] = object.New(&sqlEngine{h: nextHandle})
+	objects[nextHandle] = object.New(&sqlEngine{h: nextHandle}, object.WithClock(runtimeClock))
 	return nextHandle
 }
 
@@ -36,6 +36,50 @@ func dokvNewObject() int32 {
 //go:wasmexport dokvDropObject
 func dokvDropObject(h int32) {
 	delete(objects, h)
+}
+
+// runtimeClock is the Workers runtime's time, Date.now(): on Cloudflare it
+// moves only between I/O, which is all an object's expiries need.
+func runtimeClock() uint64 { return uint64(max(now(), 0)) }
+
+// dokvEmptied reports (1 or 0) whether the last request or alarm run of
+// object h left it without any record: the entry module then gives its
+// storage back with deleteAll, outside the transaction.
+//
+//go:wasmexport dokvEmptied
+func dokvEmptied(h int32) int32 {
+	if o, ok := objects[h]; ok && o.Emptied() {
+		return 1
+	}
+	return 0
+}
+
+// dokvAlarm runs the alarm of object h inside the transactionSync the entry
+// module opened: it removes the expired records and re-arms. It returns 0,
+// or -(length+1) with an error message in output, in which case the
+// transaction rolls back and the alarm handler throws, so that the runtime
+// retries it.
+//
+//go:wasmexport dokvAlarm
+func dokvAlarm(h int32) (result int32) {
+	defer func() {
+		if p := recover(); p != nil {
+			result = alarmError(fmt.Sprint("dokv: ", p))
+		}
+	}()
+	o, ok := objects[h]
+	if !ok {
+		return alarmError("dokv: unknown object handle")
+	}
+	if err := o.Alarm(); err != nil {
+		return alarmError("dokv: alarm: " + err.Error())
+	}
+	return 0
+}
+
+func alarmError(msg string) int32 {
+	output = append(output[:0], msg...)
+	return -int32(len(output)) - 1
 }
 
 // dokvObjectCall runs the request JS wrote to input on the object h, inside
@@ -120,13 +164,13 @@ func (e *sqlEngine) Get(key string) (protocol.Record, bool, error) {
 		return protocol.Record{}, false, nil
 	}
 	value := takeBytes(int(n - 1))
-	return protocol.Record{Key: key, Version: uint64(sqlVersion()), Value: value}, true, nil
+	return protocol.Record{Key: key, Version: uint64(sqlVersion()), Value: value, Expires: uint64(sqlExpires())}, true, nil
 }
 
-func (e *sqlEngine) Put(key string, version uint64, value []byte) error {
+func (e *sqlEngine) Put(key string, version uint64, value []byte, expires uint64) error {
 	kp, kl := strPtr(key)
 	vp, vl := bytesPtr(value)
-	if n := sqlPut(e.h, kp, kl, float64(version), vp, vl); n < 0 {
+	if n := sqlPut(e.h, kp, kl, float64(version), vp, vl, float64(expires)); n < 0 {
 		return sqlError(n)
 	}
 	return nil
@@ -140,7 +184,7 @@ func (e *sqlEngine) Delete(key string) error {
 	return nil
 }
 
-func (e *sqlEngine) Scan(prefix, after string, limit, maxBytes int) ([]protocol.Record, bool, error) {
+func (e *sqlEngine) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]protocol.Record, bool, error) {
 	end, bounded := prefixEnd(prefix)
 	if !bounded {
 		end = string(utf8.MaxRune) + string(utf8.MaxRune)
@@ -148,7 +192,7 @@ func (e *sqlEngine) Scan(prefix, after string, limit, maxBytes int) ([]protocol.
 	fp, fl := strPtr(prefix)
 	ap, al := strPtr(after)
 	tp, tl := strPtr(end)
-	n := sqlScan(e.h, fp, fl, ap, al, tp, tl, int32(limit), int32(min(maxBytes, math.MaxInt32)))
+	n := sqlScan(e.h, fp, fl, ap, al, tp, tl, int32(limit), int32(min(maxBytes, math.MaxInt32)), float64(now))
 	if n < 0 {
 		return nil, false, sqlError(n)
 	}
@@ -164,18 +208,19 @@ func decodeScan(b []byte) ([]protocol.Record, bool, error) {
 			return nil, false, bad
 		}
 		kl := int(binary.LittleEndian.Uint32(b))
-		if len(b) < 4+kl+12 {
+		if len(b) < 4+kl+20 {
 			return nil, false, bad
 		}
 		key := string(b[4 : 4+kl])
 		b = b[4+kl:]
 		version := uint64(math.Float64frombits(binary.LittleEndian.Uint64(b)))
-		vl := int(binary.LittleEndian.Uint32(b[8:]))
-		if len(b) < 12+vl {
+		expires := uint64(math.Float64frombits(binary.LittleEndian.Uint64(b[8:])))
+		vl := int(binary.LittleEndian.Uint32(b[16:]))
+		if len(b) < 20+vl {
 			return nil, false, bad
 		}
-		recs = append(recs, protocol.Record{Key: key, Version: version, Value: b[12 : 12+vl : 12+vl]})
-		b = b[12+vl:]
+		recs = append(recs, protocol.Record{Key: key, Version: version, Value: b[20 : 20+vl : 20+vl], Expires: expires})
+		b = b[20+vl:]
 	}
 	if len(b) != 1 {
 		return nil, false, bad
@@ -202,19 +247,60 @@ func prefixEnd(prefix string) (end string, bounded bool) {
 	return "", false
 }
 
-func (e *sqlEngine) Stats(prefix string) (protocol.Stats, error) {
+func (e *sqlEngine) Stats(prefix string, now uint64) (protocol.Stats, error) {
 	end, bounded := prefixEnd(prefix)
 	if !bounded {
 		end = string(utf8.MaxRune) + string(utf8.MaxRune)
 	}
 	fp, fl := strPtr(prefix)
 	tp, tl := strPtr(end)
-	if n := sqlStats(e.h, fp, fl, tp, tl); n < 0 {
+	if n := sqlStats(e.h, fp, fl, tp, tl, float64(now)); n < 0 {
 		return protocol.Stats{}, sqlError(n)
 	}
 	b := takeBytes(24)
 	f := func(i int) uint64 { return uint64(math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))) }
 	return protocol.Stats{Keys: f(0), Bytes: f(1), StorageBytes: f(2)}, nil
+}
+
+func (e *sqlEngine) Expired(now uint64, limit int) ([]string, error) {
+	n := sqlExpired(e.h, float64(now), int32(limit))
+	if n < 0 {
+		return nil, sqlError(n)
+	}
+	b := takeBytes(int(n))
+	var keys []string
+	for len(b) > 0 {
+		if len(b) < 4 || len(b) < 4+int(binary.LittleEndian.Uint32(b)) {
+			return nil, errors.New("sqlite: malformed expired keys")
+		}
+		kl := int(binary.LittleEndian.Uint32(b))
+		keys = append(keys, string(b[4:4+kl]))
+		b = b[4+kl:]
+	}
+	return keys, nil
+}
+
+func (e *sqlEngine) NextExpiry() (uint64, error) {
+	v := sqlNextExpiry(e.h)
+	if v < 0 {
+		return 0, sqlError(int32(v))
+	}
+	return uint64(v), nil
+}
+
+func (e *sqlEngine) Empty() (bool, error) {
+	n := sqlEmpty(e.h)
+	if n < 0 {
+		return false, sqlError(n)
+	}
+	return n == 1, nil
+}
+
+func (e *sqlEngine) SetAlarm(at uint64) error {
+	if n := setAlarm(e.h, float64(at)); n < 0 {
+		return sqlError(n)
+	}
+	return nil
 }
 
 func (e *sqlEngine) LastVersion() (uint64, error) {

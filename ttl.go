@@ -1,0 +1,117 @@
+package dokv
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/dokv/dokv/internal/protocol"
+)
+
+// MaxTTL is the longest time to live a write may ask for: about 100 years.
+const MaxTTL = time.Duration(protocol.MaxTTL) * time.Millisecond
+
+// WithTTL gives every value the store writes a time to live: the key
+// expires d after the object applied the write, unless a later write
+// replaces it (a write without a TTL makes the key permanent again).
+//
+// An expired key is gone at once for every read, list, transaction
+// condition and watcher start, as if deleted: its version is 0, and a key
+// written again gets a larger version than any it had. The object's alarm
+// then removes it from storage (one alarm per object, set for its earliest
+// expiry), and an object left without keys gives its storage back.
+// Expiry times have millisecond resolution and follow the object's clock:
+// the Workers runtime's on Cloudflare, the namespace's Clock in memory.
+//
+// d must be between 0 (no TTL, the default) and MaxTTL.
+func WithTTL(d time.Duration) Option {
+	return func(c *config) { c.ttl = d }
+}
+
+// WithTTLFunc decides the time to live of each value a store of T writes,
+// from the value: a positive duration is the TTL of that write, 0 falls
+// back to WithTTL's. New fails with ErrInvalidArgument if the store's values
+// are not of type T. FlowJobRetention is one.
+func WithTTLFunc[T any](fn func(value T) time.Duration) Option {
+	return func(c *config) {
+		if fn != nil {
+			c.ttlFunc = fn
+		}
+	}
+}
+
+// FlowJobRetention keeps finished flow jobs (completed, failed or cancelled)
+// for d after the write that finished them, and then lets them expire;
+// running jobs are kept as long as the store's WithTTL says (forever by
+// default). Use it with NewFlowJobStore.
+func FlowJobRetention(d time.Duration) Option {
+	return WithTTLFunc(func(j FlowJob) time.Duration {
+		if j.Status.Terminal() {
+			return d
+		}
+		return 0
+	})
+}
+
+// checkTTL validates a TTL option or argument.
+func checkTTL(d time.Duration) error {
+	if d < 0 || d > MaxTTL {
+		return fmt.Errorf("TTL %v is not within 0 and %v", d, MaxTTL)
+	}
+	return nil
+}
+
+// ttlMillis is the TTL on the wire: whole milliseconds, rounded up, so that
+// a key never expires before its TTL has passed; 0 for none.
+func ttlMillis(d time.Duration) uint64 {
+	return uint64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// ttlFor returns the wire TTL of a write of value with the explicit TTL
+// (0: none given), or an error for a TTL out of range.
+func (s *Store[T]) ttlFor(value any, explicit time.Duration) (uint64, error) {
+	d := explicit
+	if d == 0 && s.ttlFunc != nil {
+		if v, ok := value.(T); ok {
+			d = s.ttlFunc(v)
+			if d < 0 {
+				d = 0
+			}
+		}
+	}
+	if d == 0 {
+		d = s.ttl
+	}
+	if err := checkTTL(d); err != nil {
+		return 0, err
+	}
+	return ttlMillis(d), nil
+}
+
+// SetWithTTL stores value at key, to expire ttl after the object applies
+// the write (see WithTTL), and returns the key's new version. ttl must be
+// positive and at most MaxTTL, else the error wraps ErrInvalidArgument and
+// nothing is written.
+func (s *Store[T]) SetWithTTL(ctx context.Context, key string, value T, ttl time.Duration) (uint64, error) {
+	if ttl <= 0 || ttl > MaxTTL {
+		return 0, &Error{Op: "set", Key: key, Err: ErrInvalidArgument, Detail: fmt.Sprintf("TTL %v is not within 1ms and %v", ttl, MaxTTL)}
+	}
+	return s.writeOne(ctx, "set", key, protocol.Mutation{Kind: protocol.KindPut, TTL: ttlMillis(ttl)}, value)
+}
+
+// SetWithTTL stores value at key, to expire ttl after the transaction
+// commits (see Store.SetWithTTL).
+func (t *Txn[T]) SetWithTTL(key string, value T, ttl time.Duration) *Txn[T] {
+	if (ttl <= 0 || ttl > MaxTTL) && t.err == nil {
+		t.err = &Error{Op: "txn", Key: key, Err: ErrInvalidArgument, Detail: fmt.Sprintf("TTL %v is not within 1ms and %v", ttl, MaxTTL)}
+	}
+	return t.add(key, protocol.Mutation{Kind: protocol.KindPut, TTL: ttlMillis(ttl)}, value)
+}
+
+// expiresAt is the time of a wire expiry; the zero time for none.
+func expiresAt(ms uint64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(int64(ms)).UTC()
+}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/dokvhttp"
@@ -28,8 +29,19 @@ const (
 type Option func(*config)
 
 type config struct {
-	shards   int
-	greeting func() string
+	shards    int
+	greeting  func() string
+	retention time.Duration
+}
+
+// DefaultJobRetention is how long a finished flow job is kept unless
+// WithJobRetention says otherwise.
+const DefaultJobRetention = 7 * 24 * time.Hour
+
+// WithJobRetention sets how long a flow job is kept after the write that
+// finished it (completed, failed or cancelled): up to dokv.MaxTTL.
+func WithJobRetention(d time.Duration) Option {
+	return func(c *config) { c.retention = d }
 }
 
 // WithShards sets the number of objects of the /sharded store and of the
@@ -64,7 +76,7 @@ type server struct {
 // dokvhttp. It fails with an error wrapping dokv.ErrInvalidArgument if ns
 // is nil or an option is invalid.
 func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
-	c := config{shards: DefaultShards}
+	c := config{shards: DefaultShards, retention: DefaultJobRetention}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&c)
@@ -90,7 +102,7 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	// server bound to this Worker's DokvObject reads and writes the same
 	// records, and each record's object is the one its watchers follow.
 	npmLayout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
-	jobs, err := dokv.NewFlowJobStore(ns, npmLayout)
+	jobs, err := dokv.NewFlowJobStore(ns, npmLayout, dokv.FlowJobRetention(c.retention))
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +182,7 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 // routesText is the body of GET /.
 const routesText = `dokv example Worker
 
-Byte stores (PUT body, GET bytes, DELETE; GET /<pattern>/?prefix=&after=&limit= lists keys):
+Byte stores (PUT body, ?ttl=2s to expire; GET bytes, DELETE; GET /<pattern>/?prefix=&after=&limit= lists keys):
   /single/{key...}    SingleObject("single"): one object for every key
   /perkey/{key...}    PerKey(): one object per key (cannot list)
   /sharded/{key...}   HashShards(n): keys hashed over n objects
@@ -180,7 +192,7 @@ Flow jobs (JSON):
   GET   /jobs?status=&limit=&after=   lists jobs
   GET   /jobs/{id}                reads a job
   GET   /jobs/{id}/watch          follows a job over a WebSocket (on Workers)
-  PATCH /jobs/{id}                {"status"} moves a job
+  PATCH /jobs/{id}                {"status"} moves a job (finished jobs expire after the retention time)
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
 
 Stats (JSON): GET /stats/single, GET /stats/sharded

@@ -31,7 +31,12 @@ type testServer struct {
 
 func newTestServer(t *testing.T, opts ...Option) *testServer {
 	t.Helper()
-	h, err := New(dokv.NewMemoryNamespace(), opts...)
+	return newTestServerOn(t, dokv.NewMemoryNamespace(), opts...)
+}
+
+func newTestServerOn(t *testing.T, ns dokv.Namespace, opts ...Option) *testServer {
+	t.Helper()
+	h, err := New(ns, opts...)
 	require.NoError(t, err)
 	srv := httptest.NewServer(dokvhttp.FromHandler(h))
 	t.Cleanup(srv.Close)

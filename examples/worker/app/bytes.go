@@ -3,6 +3,7 @@ package app
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dokv/dokv"
 )
@@ -64,13 +65,25 @@ func (b *byteStore) get(w *dokv.ResponseWriter, r *dokv.Request, key string) {
 	}
 }
 
-// put answers PUT path{key}: the body becomes the value.
+// put answers PUT path{key}?ttl=: the body becomes the value, expiring after
+// ttl (a Go duration) if given.
 func (b *byteStore) put(w *dokv.ResponseWriter, r *dokv.Request, key string) {
 	if len(r.Body) > dokv.MaxEntryBytes {
 		writeFetchError(w, r, tooLarge("request body exceeds %d bytes", dokv.MaxEntryBytes))
 		return
 	}
-	if err := b.store.Set(r.Context(), key, r.Body); err != nil {
+	var err error
+	if ttl := r.Query("ttl"); ttl != "" {
+		d, perr := time.ParseDuration(ttl)
+		if perr != nil || d <= 0 || d > dokv.MaxTTL {
+			writeFetchError(w, r, badRequest("ttl must be a positive Go duration up to %v, such as 2s or 1h30m", dokv.MaxTTL))
+			return
+		}
+		_, err = b.store.SetWithTTL(r.Context(), key, r.Body, d)
+	} else {
+		err = b.store.Set(r.Context(), key, r.Body)
+	}
+	if err != nil {
 		writeFetchError(w, r, err)
 		return
 	}

@@ -21,7 +21,8 @@
 //
 // On each of them:
 //
-//	PUT    /<pattern>/{key}   store the request body, byte for byte, as the value: 204 No Content
+//	PUT    /<pattern>/{key}   store the request body, byte for byte, as the value: 204 No Content;
+//	                          ?ttl=2s makes the key expire after that Go duration (400 if invalid)
 //	GET    /<pattern>/{key}   200 with exactly the stored bytes (Content-Type application/octet-stream), 404 if missing
 //	DELETE /<pattern>/{key}   remove the key: 204, also when it was missing
 //	GET    /<pattern>/?prefix=&after=&limit=

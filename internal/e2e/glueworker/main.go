@@ -101,6 +101,8 @@ func main() {
 				w.WriteHeader(400)
 				w.WriteString(err.Error())
 			}
+		case "/kv":
+			serveKV(w, r, store)
 		case "/len":
 			w.WriteString(strconv.Itoa(len(r.Body)))
 		case "/stats":
@@ -195,5 +197,58 @@ func writeJSON(w *dokv.ResponseWriter, v any, version uint64, err error) {
 	}
 	w.SetHeader("Content-Type", "application/json")
 	w.SetHeader("X-Version", strconv.FormatUint(version, 10))
+	w.Write(body)
+}
+
+// kvResult is the answer of GET /kv.
+type kvResult struct {
+	Version   uint64            `json:"version"`
+	Value     string            `json:"value,omitempty"`
+	ExpiresAt time.Time         `json:"expiresAt"`
+	Stats     *dokv.ObjectStats `json:"stats,omitempty"`
+	Error     string            `json:"error,omitempty"`
+	Conflict  bool              `json:"conflict,omitempty"`
+	NotFound  bool              `json:"notFound,omitempty"`
+}
+
+// serveKV answers GET /kv?op=&key=&value=&ttl=&version= with one operation
+// of the PerKey raw store: set (with ttl, a Go duration, if given), get,
+// delete, cas (to version) or stats (of the key's object).
+func serveKV(w *dokv.ResponseWriter, r *dokv.Request, store *dokv.Store[[]byte]) {
+	ctx, key, value := r.Context(), r.Query("key"), []byte(r.Query("value"))
+	var out kvResult
+	var err error
+	switch r.Query("op") {
+	case "set":
+		if ttl := r.Query("ttl"); ttl != "" {
+			d, _ := time.ParseDuration(ttl)
+			out.Version, err = store.SetWithTTL(ctx, key, value, d)
+		} else {
+			out.Version, err = store.SetEntry(ctx, key, value)
+		}
+	case "get":
+		var e dokv.Entry[[]byte]
+		e, err = store.GetEntry(ctx, key)
+		out.Version, out.Value, out.ExpiresAt = e.Version, string(e.Value), e.ExpiresAt
+	case "delete":
+		err = store.Delete(ctx, key)
+	case "cas":
+		version, _ := strconv.ParseUint(r.Query("version"), 10, 64)
+		out.Version, err = store.CompareAndSwap(ctx, key, version, value)
+	case "stats":
+		var st dokv.ObjectStats
+		st, err = store.ObjectStats(ctx, key)
+		out.Stats = &st
+	default:
+		w.WriteHeader(400)
+		return
+	}
+	if err != nil {
+		out.Error = err.Error()
+		out.Conflict = errors.Is(err, dokv.ErrConflict)
+		out.NotFound = errors.Is(err, dokv.ErrNotFound)
+	}
+	body, _ := json.Marshal(out)
+	w.SetHeader("Content-Type", "application/json")
 	w.Write(body)
 }

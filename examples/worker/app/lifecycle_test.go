@@ -1,0 +1,55 @@
+package app
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+)
+
+func TestBytesTTL(t *testing.T) {
+	clock := dokv.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+	s := newTestServerOn(t, dokv.NewMemoryNamespace(dokv.WithClock(clock)))
+	for _, p := range patterns {
+		resp, body := s.do(http.MethodPut, "/"+p+"/short?ttl=2s", []byte("v"))
+		require.Equal(t, http.StatusNoContent, resp.StatusCode, "%s", body)
+		resp, _ = s.do(http.MethodPut, "/"+p+"/long", []byte("v"))
+		require.Equal(t, http.StatusNoContent, resp.StatusCode)
+		for _, bad := range []string{"2", "-1s", "0s", "soon", "1000000h"} {
+			resp, body = s.do(http.MethodPut, "/"+p+"/bad?ttl="+bad, []byte("v"))
+			requireError(t, resp, body, http.StatusBadRequest)
+		}
+		resp, body = s.do(http.MethodGet, "/"+p+"/bad", nil)
+		requireError(t, resp, body, http.StatusNotFound)
+	}
+	clock.Advance(2*time.Second - time.Millisecond)
+	for _, p := range patterns {
+		resp, _ := s.do(http.MethodGet, "/"+p+"/short", nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
+	}
+	clock.Advance(time.Millisecond)
+	for _, p := range patterns {
+		resp, body := s.do(http.MethodGet, "/"+p+"/short", nil)
+		requireError(t, resp, body, http.StatusNotFound)
+		resp, _ = s.do(http.MethodGet, "/"+p+"/long", nil)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
+	}
+}
+
+func TestFlowJobRetention(t *testing.T) {
+	clock := dokv.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+	s := newTestServerOn(t, dokv.NewMemoryNamespace(dokv.WithClock(clock)), WithJobRetention(time.Hour))
+	done := s.createJob("f", "s", "a")
+	running := s.createJob("f", "s", "a")
+	resp, body := s.doJSON(http.MethodPatch, "/jobs/"+done.ID, map[string]any{"status": "completed"})
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+
+	clock.Advance(time.Hour)
+	resp, body = s.do(http.MethodGet, "/jobs/"+done.ID, nil)
+	requireError(t, resp, body, http.StatusNotFound)
+	assert.Equal(t, running.ID, s.getJob(running.ID).ID, "a running job is kept")
+}

@@ -495,18 +495,39 @@ type ListOptions struct {
 // wraps ErrUnsupported.
 func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T], error] {
 	return func(yield func(Entry[T], error) bool) {
+		for rec, err := range s.records(ctx, "list", opts) {
+			if err != nil {
+				yield(Entry[T]{}, err)
+				return
+			}
+			e := Entry[T]{Key: rec.Key, Version: rec.Version, ExpiresAt: expiresAt(rec.Expires)}
+			if err := s.codec.Unmarshal(rec.Value, &e.Value); err != nil {
+				yield(Entry[T]{}, &Error{Op: "list", Key: rec.Key, Object: s.router.ObjectName(rec.Key), Err: decodeError(err)})
+				return
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// records yields the store's records as List would find them, with the
+// user's keys and the codec's bytes: what List decodes and Export writes.
+func (s *Store[T]) records(ctx context.Context, op string, opts ListOptions) iter.Seq2[protocol.Record, error] {
+	return func(yield func(protocol.Record, error) bool) {
 		objects := s.router.Objects()
 		if objects == nil {
-			yield(Entry[T]{}, &Error{Op: "list", Err: ErrUnsupported,
+			yield(protocol.Record{}, &Error{Op: op, Err: ErrUnsupported,
 				Detail: "PerKey and ObjectNamedByKey partitionings cannot enumerate their objects; use SingleObject or HashShards"})
 			return
 		}
 		if opts.Limit < 0 {
-			yield(Entry[T]{}, &Error{Op: "list", Err: ErrInvalidArgument, Detail: "negative limit"})
+			yield(protocol.Record{}, &Error{Op: op, Err: ErrInvalidArgument, Detail: "negative limit"})
 			return
 		}
 		if !utf8.ValidString(opts.Prefix) || !utf8.ValidString(opts.StartAfter) || len(opts.Prefix) > MaxKeyBytes || len(opts.StartAfter) > MaxKeyBytes {
-			yield(Entry[T]{}, &Error{Op: "list", Err: ErrInvalidKey, Detail: "prefix and start must be keys of valid UTF-8"})
+			yield(protocol.Record{}, &Error{Op: op, Err: ErrInvalidKey, Detail: "prefix and start must be keys of valid UTF-8"})
 			return
 		}
 		storedPrefix := s.router.StoredPrefix(opts.Prefix)
@@ -516,25 +537,21 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T
 		}
 		fetch := func(ctx context.Context, object, after string, limit int) ([]protocol.Record, bool, error) {
 			req := protocol.Request{Op: protocol.OpList, List: protocol.ListRequest{Prefix: storedPrefix, StartAfter: after, Limit: limit}}
-			reply, err := s.call(ctx, "list", "", object, &req)
+			reply, err := s.call(ctx, op, "", object, &req)
 			return reply.Entries, reply.More, err
 		}
 		for rec, err := range listing.Merge(ctx, objects, start, opts.Limit, s.pageSize, fetch) {
 			if err != nil {
-				yield(Entry[T]{}, err)
+				yield(protocol.Record{}, err)
 				return
 			}
 			key, ok := s.router.UserKey(rec.Key)
 			if !ok {
-				yield(Entry[T]{}, &Error{Op: "list", Err: ErrProtocol, Detail: "object returned a key outside the store"})
+				yield(protocol.Record{}, &Error{Op: op, Err: ErrProtocol, Detail: "object returned a key outside the store"})
 				return
 			}
-			e := Entry[T]{Key: key, Version: rec.Version, ExpiresAt: expiresAt(rec.Expires)}
-			if err := s.codec.Unmarshal(rec.Value, &e.Value); err != nil {
-				yield(Entry[T]{}, &Error{Op: "list", Key: key, Object: s.router.ObjectName(key), Err: decodeError(err)})
-				return
-			}
-			if !yield(e, nil) {
+			rec.Key = key
+			if !yield(rec, nil) {
 				return
 			}
 		}

@@ -13,7 +13,12 @@
 //	dokv init  [flags] PACKAGE   write PACKAGE/wrangler.toml, unless it exists (-force rewrites it)
 //	dokv build [flags] PACKAGE   compile PACKAGE to build/app.wasm and write the glue beside it
 //	dokv dev   [flags] PACKAGE   build, then serve it on workerd with the bindings of its wrangler.toml
+//	dokv export -url URL -store NAME [-o FILE]   export a store of a running Worker as JSON Lines
+//	dokv import -url URL -store NAME [-i FILE]   import JSON Lines into a store of a running Worker
 //	dokv help  [command]         say how to use a command
+//
+// export and import go through the Worker's admin route (dokv.AdminHandler)
+// with the secret in $DOKV_ADMIN_SECRET.
 //
 // Run it as `go run github.com/dokv/dokv/cmd/dokv@VERSION`, with the VERSION
 // of dokv in your go.mod. dev needs workerd (`npm install --save-exact
@@ -83,7 +88,7 @@ func init() {
 func run(args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		usage(stdout)
-		return errors.New("no command: want init, build, dev or help")
+		return errors.New("no command: want init, build, dev, export, import or help")
 	}
 	name := args[0]
 	switch name {
@@ -93,7 +98,7 @@ func run(args []string, stdout io.Writer) error {
 				c.help(args[1], stdout)
 				return nil
 			}
-			return fmt.Errorf("no command %q: want init, build or dev", args[1])
+			return fmt.Errorf("no command %q: want init, build, dev, export or import", args[1])
 		}
 		usage(stdout)
 		return nil
@@ -101,7 +106,7 @@ func run(args []string, stdout io.Writer) error {
 	c, ok := commands[name]
 	if !ok {
 		usage(stdout)
-		return fmt.Errorf("unknown command %q: want init, build, dev or help", name)
+		return fmt.Errorf("unknown command %q: want init, build, dev, export, import or help", name)
 	}
 	fs := flag.NewFlagSet("dokv "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, help is printed below
@@ -116,7 +121,7 @@ func run(args []string, stdout io.Writer) error {
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "Usage: dokv COMMAND [flags] PACKAGE")
 	fmt.Fprintln(w)
-	for _, name := range []string{"init", "build", "dev"} {
+	for _, name := range []string{"init", "build", "dev", "export", "import"} {
 		fmt.Fprintf(w, "  dokv %s %s\n", name, commands[name].usage)
 	}
 	fmt.Fprintln(w, "  dokv help [COMMAND]")

@@ -25,3 +25,13 @@ func greeting() string {
 func runLocally(err error) {
 	log.Fatal(err)
 }
+
+// adminSecret reads the DOKV_ADMIN_SECRET secret (`wrangler secret put
+// DOKV_ADMIN_SECRET`), which enables the admin routes; "" when unset.
+func adminSecret() string {
+	v := cloudflare.Getenv("DOKV_ADMIN_SECRET")
+	if v == "<undefined>" {
+		return ""
+	}
+	return v
+}

@@ -14,10 +14,14 @@ import (
 
 func greeting() string { return os.Getenv("GREETING") }
 
+// adminSecret is the DOKV_ADMIN_SECRET environment variable, which enables
+// the admin routes.
+func adminSecret() string { return os.Getenv("DOKV_ADMIN_SECRET") }
+
 // runLocally serves the app on the in-memory namespace, outside a Worker.
 func runLocally(reason error) {
 	log.Printf("not in a Worker (%v); serving on the in-memory namespace", reason)
-	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting))
+	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting), app.WithAdminSecret(adminSecret))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func main() {
 		runLocally(err)
 		return
 	}
-	h, err := app.New(ns, app.WithGreeting(greeting))
+	h, err := app.New(ns, app.WithGreeting(greeting), app.WithAdminSecret(adminSecret))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -48,7 +48,7 @@ var exampleConfig = workerfiles.Config{
 	Name:      "dokv-example",
 	Bindings:  []string{"DOKV"},
 	UniqueKey: "dokv-example",
-	Vars:      map[string]string{"GREETING": exampleGreeting},
+	Vars:      map[string]string{"GREETING": exampleGreeting, "DOKV_ADMIN_SECRET": exampleAdminSecret},
 }
 
 // exampleWorker is the example Worker on workerd, with helpers for requests

@@ -29,9 +29,19 @@ const (
 type Option func(*config)
 
 type config struct {
-	shards    int
-	greeting  func() string
-	retention time.Duration
+	shards      int
+	greeting    func() string
+	retention   time.Duration
+	adminSecret func() string
+}
+
+// WithAdminSecret enables dokv's admin routes (dokv.AdminHandler: export
+// and import of the /single and /sharded stores, for `dokv export` and
+// `dokv import`) while secret returns a non-empty secret. It is called on
+// each admin request, so it may read a Worker secret. Without it, or while
+// it returns "", the routes answer 404.
+func WithAdminSecret(secret func() string) Option {
+	return func(c *config) { c.adminSecret = secret }
 }
 
 // DefaultJobRetention is how long a finished flow job is kept unless
@@ -145,8 +155,20 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 		}
 		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
+	admin := map[string]dokv.AdminStore{"single": single, "sharded": sharded}
 	return &leanRoutes{
 		watch: s.serveWatch,
+		admin: func(w *dokv.ResponseWriter, r *dokv.Request) bool {
+			if !strings.HasPrefix(r.Path, dokv.AdminPath) || c.adminSecret == nil {
+				return false
+			}
+			h, err := dokv.AdminHandler(c.adminSecret(), admin)
+			if err != nil {
+				return false // no secret: the routes are off
+			}
+			h.ServeFetch(w, r)
+			return true
+		},
 		stores: []*byteStore{
 			{path: "/single/", store: single},
 			{path: "/perkey/", store: perKey},
@@ -196,6 +218,9 @@ Flow jobs (JSON):
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
 
 Stats (JSON): GET /stats/single, GET /stats/sharded
+
+Admin (only with an admin secret; dokv export / dokv import -store single|sharded):
+  GET  /__dokv/admin/export?store=&after=    POST /__dokv/admin/import?store=
 
 Upload files (JSON, as @uploadista/kv-store-cloudflare-do stores them):
   GET   /uploads/{id}             reads an upload file

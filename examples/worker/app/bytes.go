@@ -123,10 +123,14 @@ func (b *byteStore) list(w *dokv.ResponseWriter, r *dokv.Request) {
 type leanRoutes struct {
 	stores []*byteStore
 	watch  func(w *dokv.ResponseWriter, r *dokv.Request) bool
+	admin  func(w *dokv.ResponseWriter, r *dokv.Request) bool
 	next   dokv.Handler
 }
 
 func (lr *leanRoutes) ServeFetch(w *dokv.ResponseWriter, r *dokv.Request) {
+	if lr.admin(w, r) {
+		return
+	}
 	for _, b := range lr.stores {
 		if key, ok := strings.CutPrefix(r.Path, b.path); ok {
 			b.serve(w, r, key)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,4 +53,25 @@ func TestFlowJobRetention(t *testing.T) {
 	resp, body = s.do(http.MethodGet, "/jobs/"+done.ID, nil)
 	requireError(t, resp, body, http.StatusNotFound)
 	assert.Equal(t, running.ID, s.getJob(running.ID).ID, "a running job is kept")
+}
+
+func TestAdminRoutesOnlyWithASecret(t *testing.T) {
+	secret := ""
+	s := newTestServer(t, WithAdminSecret(func() string { return secret }))
+	resp, _ := s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil)
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "off without a secret")
+
+	secret = "letmein"
+	resp, _ = s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+dokv.AdminPath+"import?store=single", strings.NewReader(`{"key":"k","value64":"aGk="}`+"\n"))
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer letmein")
+	r, err := s.srv.Client().Do(req)
+	require.NoError(t, err)
+	r.Body.Close()
+	require.Equal(t, http.StatusOK, r.StatusCode)
+	resp, body := s.do(http.MethodGet, "/single/k", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "hi", string(body))
 }

@@ -19,9 +19,14 @@ const AdminPath = "/__dokv/admin/"
 // adminAuthPrefix starts the Authorization header of an admin request.
 const adminAuthPrefix = "Bearer "
 
-// AdminExportLimit is the most entries one export request returns; the
-// response names the last one in the Dokv-Next header when more may follow.
-const AdminExportLimit = 1000
+// AdminExportLimit and AdminExportBytes bound one export response (it ends
+// with the line that crosses AdminExportBytes), so that it fits in a
+// Worker's memory; the response names its last key in the Dokv-Next header
+// when more may follow.
+const (
+	AdminExportLimit = 1000
+	AdminExportBytes = 4 << 20
+)
 
 // AdminStore is a store the admin routes export and import: any *Store[T].
 type AdminStore interface {
@@ -32,7 +37,7 @@ type AdminStore interface {
 // AdminHandler returns the handler of the admin routes over the named
 // stores, for `dokv export` and `dokv import` against a running Worker:
 //
-//	GET  /__dokv/admin/export?store=NAME&after=KEY   up to AdminExportLimit entries as JSON Lines;
+//	GET  /__dokv/admin/export?store=NAME&after=KEY   up to AdminExportLimit entries (about AdminExportBytes) as JSON Lines;
 //	                                                 header Dokv-Next: the key to pass as after, while more may follow
 //	POST /__dokv/admin/import?store=NAME             a body of JSON Lines (at most 8 MiB), imported: 200 {"entries", "bytes"}
 //
@@ -72,12 +77,12 @@ func (h *adminHandler) ServeFetch(w *ResponseWriter, r *Request) {
 	switch {
 	case r.Path == AdminPath+"export" && (r.Method == "GET" || r.Method == "HEAD"):
 		var body bytes.Buffer
-		p, err := store.Export(r.Context(), &body, ExportOptions{StartAfter: r.Query("after"), Limit: AdminExportLimit})
+		p, err := store.Export(r.Context(), &body, ExportOptions{StartAfter: r.Query("after"), Limit: AdminExportLimit, MaxBytes: AdminExportBytes})
 		if err != nil {
 			adminError(w, adminStatus(err), err.Error())
 			return
 		}
-		if p.Entries == AdminExportLimit {
+		if p.Entries == AdminExportLimit || p.Truncated {
 			w.SetHeader("Dokv-Next", p.Last)
 		}
 		w.SetHeader("Content-Type", "application/x-ndjson")

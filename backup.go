@@ -36,6 +36,10 @@ type ExportOptions struct {
 	StartAfter string
 	// Limit stops after this many entries; 0 for all.
 	Limit int
+	// MaxBytes stops after the line that brings the output to this many
+	// bytes; 0 for no bound. With Limit, it bounds one page of an export
+	// that must fit in memory, such as an admin route's response.
+	MaxBytes int64
 }
 
 // Progress counts the entries and bytes an export or import has handled.
@@ -44,6 +48,8 @@ type Progress struct {
 	Bytes   int64 // of the JSON Lines
 	// Last is the key of the last entry handled, to resume after.
 	Last string
+	// Truncated is set when an export stopped at ExportOptions.MaxBytes.
+	Truncated bool
 }
 
 // Export writes the store's entries to w as JSON Lines (see ExportLine), in
@@ -76,6 +82,10 @@ func (s *Store[T]) Export(ctx context.Context, w io.Writer, opts ExportOptions) 
 		p.Entries++
 		p.Bytes += int64(len(b))
 		p.Last = rec.Key
+		if opts.MaxBytes > 0 && p.Bytes >= opts.MaxBytes {
+			p.Truncated = true
+			break
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return p, fmt.Errorf("dokv: export: %w", err)
@@ -102,7 +112,8 @@ const maxImportLine = 4 * MaxEntryBytes
 // Import writes every entry of an export (JSON Lines, see ExportLine) into
 // the store, under any partitioning: each entry is set to its value (the
 // codec's bytes as exported; the versions are the store's own) with what
-// remains of its TTL, and an entry whose expiry has passed is skipped.
+// remains of its TTL (the store's WithTTL for an entry without one), and an
+// entry whose expiry has passed is skipped.
 // Importing is idempotent: an import that was interrupted can be run again
 // from the start and ends with the same entries. A malformed line stops the
 // import with ErrInvalidArgument, naming the line; the lines before it may
@@ -177,7 +188,7 @@ func (s *Store[T]) importLine(ctx context.Context, line ExportLine) error {
 			value = []byte{}
 		}
 	}
-	var ttl uint64
+	ttl := ttlMillis(s.ttl)
 	if line.Expires != 0 {
 		left := int64(line.Expires) - time.Now().UnixMilli()
 		if left <= 0 {

@@ -216,3 +216,39 @@ func TestImport_BadLines(t *testing.T) {
 	_, err = dst.Get(ctx, "gone")
 	require.ErrorIs(t, err, dokv.ErrNotFound, "an entry that expired since the export is skipped")
 }
+
+func TestExport_MaxBytesBoundsAPage(t *testing.T) {
+	ctx := t.Context()
+	s, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()), dokv.WithPartitioning(dokv.SingleObject("o")))
+	require.NoError(t, err)
+	for i := range 10 {
+		require.NoError(t, s.Set(ctx, fmt.Sprint("k", i), bytes.Repeat([]byte{0xfe}, 1000)))
+	}
+	var all bytes.Buffer
+	after := ""
+	pages := 0
+	for {
+		p, err := s.Export(ctx, &all, dokv.ExportOptions{StartAfter: after, MaxBytes: 3000})
+		require.NoError(t, err)
+		pages++
+		if !p.Truncated {
+			break
+		}
+		assert.LessOrEqual(t, p.Entries, int64(3), "a page ends with the line that crosses MaxBytes")
+		after = p.Last
+	}
+	assert.Greater(t, pages, 3)
+	assert.Len(t, exportLines(t, all.Bytes()), 10, "the pages together hold every entry once")
+}
+
+func TestImport_AppliesTheStoresDefaultTTL(t *testing.T) {
+	ctx := t.Context()
+	clock := dokv.NewManualClock(epoch)
+	dst, err := dokv.New[record](dokv.NewMemoryNamespace(dokv.WithClock(clock)), dokv.WithTTL(time.Minute))
+	require.NoError(t, err)
+	_, err = dst.Import(ctx, strings.NewReader(`{"key":"k","value":{"n":1}}`+"\n"))
+	require.NoError(t, err)
+	e, err := dst.GetEntry(ctx, "k")
+	require.NoError(t, err)
+	assert.Equal(t, epoch.Add(time.Minute), e.ExpiresAt)
+}

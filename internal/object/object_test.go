@@ -108,20 +108,20 @@ func dump(t *testing.T, m *storage.Memory) ([]protocol.Record, uint64) {
 }
 
 func TestHandle_GetMiss(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	r := get(t, o, "absent")
 	assert.Equal(t, protocol.Reply{}, r)
 }
 
 func TestHandle_GetHit(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v := put(t, o, "ключ/🙂", "value")
 	requireValue(t, o, "ключ/🙂", v, "value")
 	requireAbsent(t, o, "ключ")
 }
 
 func TestHandle_PutIncreasingVersions(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	var last uint64
 	for i := range 10 {
 		key := fmt.Sprintf("k%d", i%3) // overwrite keys, too
@@ -152,7 +152,7 @@ func TestHandle_VersionsCountUpFromTheTimeFloor(t *testing.T) {
 }
 
 func TestHandle_PutEmptyValue(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v := put(t, o, "k", "")
 	r := get(t, o, "k")
 	requireOK(t, r)
@@ -162,7 +162,7 @@ func TestHandle_PutEmptyValue(t *testing.T) {
 }
 
 func TestHandle_ConditionalPutOnAbsentKey(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	r := write(t, o, putIf("k", 0, "first"))
 	requireOK(t, r)
 	v := r.Versions[0]
@@ -183,7 +183,7 @@ func TestHandle_ConditionalPutOnAbsentKey(t *testing.T) {
 }
 
 func TestHandle_ConflictReply(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	va := put(t, o, "a", "a")
 	vb := put(t, o, "b", "b")
 
@@ -215,7 +215,7 @@ func TestHandle_ConflictReply(t *testing.T) {
 
 func TestHandle_MultiMutationWriteIsAtomic(t *testing.T) {
 	m := storage.NewMemory()
-	o := object.New(m)
+	o := object.New(m, frozen)
 	vx := put(t, o, "x", "x")
 	recsBefore, lastBefore := dump(t, m)
 
@@ -236,7 +236,7 @@ func TestHandle_MultiMutationWriteIsAtomic(t *testing.T) {
 }
 
 func TestHandle_MultiMutationWriteVersions(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	vOld := put(t, o, "old", "o")
 	vChecked := put(t, o, "checked", "c")
 
@@ -261,7 +261,7 @@ func TestHandle_MultiMutationWriteVersions(t *testing.T) {
 }
 
 func TestHandle_CheckOnlyWriteHandsOutNoVersion(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v := put(t, o, "k", "v")
 	r := write(t, o, check("k", v), check("other", 0))
 	requireOK(t, r)
@@ -270,7 +270,7 @@ func TestHandle_CheckOnlyWriteHandsOutNoVersion(t *testing.T) {
 }
 
 func TestHandle_DeleteIf(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v := put(t, o, "k", "v")
 	r := write(t, o, delIf("k", v+1))
 	assert.Equal(t, protocol.StatusConflict, r.Status)
@@ -287,7 +287,7 @@ func TestHandle_DeleteIf(t *testing.T) {
 }
 
 func TestHandle_DuplicateKeysRejected(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	r := write(t, o, putM("a", "1"), putM("b", "2"), del("a"))
 	assert.Equal(t, protocol.StatusBadRequest, r.Status)
 	assert.Equal(t, 2, r.Index)
@@ -301,7 +301,7 @@ func TestHandle_DuplicateKeysRejected(t *testing.T) {
 }
 
 func TestHandle_EmptyWriteRejected(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	r := write(t, o)
 	assert.Equal(t, protocol.StatusBadRequest, r.Status)
 }
@@ -316,7 +316,7 @@ func manyPuts(n int) []protocol.Mutation {
 
 func TestHandle_TooManyMutations(t *testing.T) {
 	m := storage.NewMemory()
-	o := object.New(m)
+	o := object.New(m, frozen)
 	r := write(t, o, manyPuts(protocol.MaxMutations+1)...)
 	assert.Equal(t, protocol.StatusTooMany, r.Status, "reply: %s", r.Message)
 	assert.Equal(t, 0, m.Len())
@@ -329,7 +329,7 @@ func TestHandle_TooManyMutations(t *testing.T) {
 
 func TestHandle_OversizedEntry(t *testing.T) {
 	m := storage.NewMemory()
-	o := object.New(m)
+	o := object.New(m, frozen)
 	key := "big"
 	fits := strings.Repeat("v", protocol.MaxEntryBytes-len(key))
 	r := write(t, o, putM("small", "s"), putM(key, fits+"v"))
@@ -343,13 +343,13 @@ func TestHandle_OversizedEntry(t *testing.T) {
 }
 
 func TestHandle_RequestTooLarge(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	r := handle(t, o, protocol.OpWrite, make([]byte, protocol.MaxRequestBytes+1))
 	assert.Equal(t, protocol.StatusTooLarge, r.Status)
 }
 
 func TestHandle_InvalidKey(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	for _, tc := range []struct {
 		name, key string
 	}{
@@ -380,7 +380,7 @@ func TestHandle_InvalidKey(t *testing.T) {
 }
 
 func TestHandle_MalformedRequest(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v := put(t, o, "k", "v")
 	valid := protocol.AppendRequest(nil, &protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{putM("k", "x")}})
 	for _, data := range [][]byte{
@@ -407,7 +407,7 @@ func TestHandle_MalformedRequest(t *testing.T) {
 }
 
 func TestHandle_ListPaging(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	want := map[string]uint64{}
 	for i := 24; i >= 0; i-- { // write out of order
 		key := fmt.Sprintf("p/%02d", i)
@@ -456,7 +456,7 @@ func TestHandle_ListPaging(t *testing.T) {
 }
 
 func TestHandle_ListLimits(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	put(t, o, "k", "v")
 	r := list(t, o, "", "", 0)
 	assert.Equal(t, protocol.StatusBadRequest, r.Status)
@@ -470,7 +470,7 @@ func TestHandle_ListLimits(t *testing.T) {
 }
 
 func TestHandle_ListReplyBytesBounded(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	// Each entry is MaxEntryBytes, so two reach MaxReplyBytes.
 	require.Equal(t, protocol.MaxReplyBytes, 2*protocol.MaxEntryBytes)
 	value := strings.Repeat("v", protocol.MaxEntryBytes-len("k0"))
@@ -497,7 +497,7 @@ func entryKeys(r protocol.Reply) []string {
 }
 
 func TestHandle_VersionMonotonicAcrossDeleteAndRecreate(t *testing.T) {
-	o := object.New(storage.NewMemory())
+	o := object.New(storage.NewMemory(), frozen)
 	v1 := put(t, o, "k", "one")
 	r := write(t, o, del("k"))
 	requireOK(t, r)
@@ -516,7 +516,7 @@ func TestHandle_VersionMonotonicAcrossDeleteAndRecreate(t *testing.T) {
 
 func TestHandle_ResetContinuesVersions(t *testing.T) {
 	m := storage.NewMemory()
-	o := object.New(m)
+	o := object.New(m, frozen)
 	var last uint64
 	for i := range 5 {
 		last = put(t, o, fmt.Sprint(i), "v")
@@ -526,14 +526,14 @@ func TestHandle_ResetContinuesVersions(t *testing.T) {
 	require.GreaterOrEqual(t, engineLast, last)
 
 	// A reset: a new actor over the same engine.
-	o2 := object.New(m)
+	o2 := object.New(m, frozen)
 	requireValue(t, o2, "3", last-1, "v")
 	v := put(t, o2, "new", "v")
 	assert.Greater(t, v, engineLast, "a reset object must not hand out an old version again")
 
 	// The same holds for a reset whose first request is a conditional
 	// write.
-	o3 := object.New(m)
+	o3 := object.New(m, frozen)
 	r := write(t, o3, putIf("new", v, "w"))
 	requireOK(t, r)
 	assert.Greater(t, r.Versions[0], v)
@@ -759,7 +759,7 @@ func TestHandle_EngineFailureDoesNotLeakCachedVersion(t *testing.T) {
 	// not be handed out as if it had been used, nor skipped by a stale
 	// cache.
 	f := newFaultyEngine("", 0, false)
-	o := object.New(f)
+	o := object.New(f, frozen)
 	v := put(t, o, "k", "v")
 	f.arm("SetLastVersion", 0, false)
 	for range 3 {

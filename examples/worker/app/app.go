@@ -75,6 +75,8 @@ type server struct {
 	jobs     *dokv.Store[dokv.FlowJob]
 	jobIndex *dokv.Store[struct{}]
 	uploads  *dokv.Store[dokv.UploadFile]
+	// retention is how long finished jobs, and their index entries, stay.
+	retention time.Duration
 	// stats are the listable byte stores whose figures GET /stats/{name}
 	// reports.
 	stats map[string]*dokv.Store[[]byte]
@@ -126,7 +128,10 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads,
+	if c.retention <= 0 || c.retention > dokv.MaxTTL {
+		return nil, fmt.Errorf("%w: job retention %v is not within 1ms and %v", dokv.ErrInvalidArgument, c.retention, dokv.MaxTTL)
+	}
+	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads, retention: c.retention,
 		stats: map[string]*dokv.Store[[]byte]{"single": single, "sharded": sharded}}
 
 	mux := http.NewServeMux()

@@ -388,6 +388,10 @@ func TestNewRejectsInvalidArguments(t *testing.T) {
 		_, err = New(dokv.NewMemoryNamespace(), WithShards(n))
 		assert.ErrorIs(t, err, dokv.ErrInvalidArgument, "shards %d", n)
 	}
+	for _, d := range []time.Duration{0, -time.Second, dokv.MaxTTL + 1} {
+		_, err = New(dokv.NewMemoryNamespace(), WithJobRetention(d))
+		assert.ErrorIs(t, err, dokv.ErrInvalidArgument, "retention %v", d)
+	}
 	_, err = New(dokv.NewMemoryNamespace(), WithShards(1), nil)
 	assert.NoError(t, err)
 }

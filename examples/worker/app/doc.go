@@ -96,7 +96,18 @@
 // README for the messages. Outside a Worker they answer 501.
 //
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
-// on conflict, so concurrent task updates of one job all take effect.
+// on conflict, so concurrent task updates of one job all take effect. A job
+// that finishes (completed, failed, cancelled) expires after the retention
+// time (WithJobRetention, DefaultJobRetention by default), and its index
+// entry with it (dokv.FlowJobRetention). Jobs written by TypeScript's
+// setFlowJob carry no retention: the Go store decides TTLs on its writes.
+//
+// # Admin
+//
+// With WithAdminSecret returning a secret, dokv.AdminHandler serves
+// /__dokv/admin/export and /__dokv/admin/import for the stores "single"
+// and "sharded" (see `dokv export`, `dokv import`); otherwise those paths
+// answer 404.
 //
 // # Stats
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log"
 	"net/http"
 	"net/url"
 	"slices"
@@ -255,6 +256,14 @@ func (s *server) updateJob(w http.ResponseWriter, r *http.Request, id string, ch
 	if err != nil {
 		writeError(w, r, err)
 		return
+	}
+	if job.Status.Terminal() && !current.Status.Terminal() {
+		// The finished job expires after the retention time: so does its
+		// index entry. Should this fail, GET /jobs skips the entry once the
+		// job is gone, so the job's answer stands.
+		if _, err := s.jobIndex.SetWithTTL(r.Context(), id, struct{}{}, s.retention); err != nil {
+			log.Printf("job %s: index entry kept without expiry: %v", id, err)
+		}
 	}
 	writeJSON(w, http.StatusOK, job)
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -43,7 +44,8 @@ func TestBytesTTL(t *testing.T) {
 
 func TestFlowJobRetention(t *testing.T) {
 	clock := dokv.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
-	s := newTestServerOn(t, dokv.NewMemoryNamespace(dokv.WithClock(clock)), WithJobRetention(time.Hour))
+	ns := dokv.NewMemoryNamespace(dokv.WithClock(clock))
+	s := newTestServerOn(t, ns, WithJobRetention(time.Hour))
 	done := s.createJob("f", "s", "a")
 	running := s.createJob("f", "s", "a")
 	resp, body := s.doJSON(http.MethodPatch, "/jobs/"+done.ID, map[string]any{"status": "completed"})
@@ -53,6 +55,17 @@ func TestFlowJobRetention(t *testing.T) {
 	resp, body = s.do(http.MethodGet, "/jobs/"+done.ID, nil)
 	requireError(t, resp, body, http.StatusNotFound)
 	assert.Equal(t, running.ID, s.getJob(running.ID).ID, "a running job is kept")
+	resp, body = s.do(http.MethodGet, "/jobs", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var list jobList
+	require.NoError(t, json.Unmarshal(body, &list))
+	require.Len(t, list.Jobs, 1)
+	assert.Equal(t, running.ID, list.Jobs[0].ID)
+	index, err := dokv.New[struct{}](ns, dokv.WithPrefix(jobIndexPrefix), dokv.WithPartitioning(dokv.HashShards(DefaultShards)))
+	require.NoError(t, err)
+	st, err := index.Stats(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), st.Keys, "the finished job's index entry expired with it")
 }
 
 func TestAdminRoutesOnlyWithASecret(t *testing.T) {

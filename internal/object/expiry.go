@@ -94,11 +94,7 @@ func (o *Object) Alarm() error {
 			return err
 		}
 		if len(keys) > 0 {
-			last, err := o.lastVersion()
-			if err != nil {
-				return err
-			}
-			next, err := o.nextVersion(last, now)
+			next, err := o.nextVersion(now)
 			if err != nil {
 				return err
 			}

@@ -167,11 +167,7 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 	now := o.clock()
 	alarm, deleted := uint64(0), false
 	err := o.engine.Atomic(func() error {
-		last, err := o.lastVersion()
-		if err != nil {
-			return err
-		}
-		next, err := o.nextVersion(last, now)
+		next, err := o.nextVersion(now)
 		if err != nil {
 			return err
 		}
@@ -257,11 +253,15 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 	return protocol.Reply{Versions: versions}
 }
 
-// nextVersion returns the version of a write at now after last: one more
-// than last, but at least the time in microseconds, so that an object that
-// gave its storage back (and forgot its last version) and is written again
-// later still hands out larger versions than before; and more than floor.
-func (o *Object) nextVersion(last, now uint64) (uint64, error) {
+// nextVersion returns the version of a write at now: one more than the
+// last, but at least the time in microseconds, so that an object that gave
+// its storage back (and forgot its last version) and is written again later
+// still hands out larger versions than before; and more than floor.
+func (o *Object) nextVersion(now uint64) (uint64, error) {
+	last, err := o.lastVersion()
+	if err != nil {
+		return 0, err
+	}
 	next := max(last, o.floor) + 1
 	if now <= protocol.MaxVersion/1000 {
 		next = max(next, now*1000)

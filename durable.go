@@ -72,10 +72,10 @@ type MemoryNamespace struct {
 
 	mu      sync.Mutex
 	objects map[ObjectID]*memoryObject
-	// floor is the highest version any dropped object handed out: new
-	// objects count above it, so that a key deleted with its object and
-	// written again gets a larger version even when the clock stands still.
-	floor uint64
+	// dropped keeps the versions of dropped objects, so that a key deleted
+	// with its object and written again gets a larger version even when
+	// the clock stands still.
+	dropped droppedVersions
 }
 
 // MemoryOption configures a MemoryNamespace.
@@ -128,10 +128,7 @@ func (ns *MemoryNamespace) Objects() int {
 // for the request the object is running.
 func (ns *MemoryNamespace) Reset(id ObjectID) {
 	o, _ := ns.turn(context.Background(), id)
-	ns.mu.Lock()
-	floor := ns.floor
-	ns.mu.Unlock()
-	o.actor = ns.newActor(o.engine, floor)
+	o.actor = ns.newActor(o.engine, o.actor.LastVersion())
 	o.release()
 }
 
@@ -167,7 +164,7 @@ func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
 	o, ok := ns.objects[id]
 	if !ok {
 		engine := storage.NewMemory()
-		o = &memoryObject{ns: ns, id: id, turn: make(chan struct{}, 1), engine: engine, actor: ns.newActor(engine, ns.floor)}
+		o = &memoryObject{ns: ns, id: id, turn: make(chan struct{}, 1), engine: engine, actor: ns.newActor(engine, ns.dropped.take(id))}
 		ns.objects[id] = o
 	}
 	return o
@@ -230,7 +227,7 @@ func (o *memoryObject) release() {
 	}
 }
 
-// drop removes o from its namespace, whose floor keeps its versions.
+// drop removes o from its namespace, which remembers its versions.
 func (o *memoryObject) drop() {
 	if o.stopAlarm != nil {
 		o.stopAlarm()
@@ -239,9 +236,9 @@ func (o *memoryObject) drop() {
 	ns := o.ns
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
-	ns.floor = max(ns.floor, last, o.actor.LastVersion())
 	if ns.objects[o.id] == o {
 		delete(ns.objects, o.id)
+		ns.dropped.add(o.id, max(last, o.actor.LastVersion()))
 	}
 	o.dropped = true
 }

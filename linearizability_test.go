@@ -44,7 +44,7 @@ func TestLinearizability_MemoryNamespace(t *testing.T) {
 				res := lincheck.Run(t, ns, lincheck.Config{
 					Clients: 16,
 					Ops:     10_000,
-					Keys:    4,
+					Keys:    8,
 					Seed:    f.Seed,
 					Options: []dokv.Option{dokv.WithPartitioning(p), retry},
 				})

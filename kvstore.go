@@ -292,7 +292,7 @@ func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Muta
 		}
 		m.Value = data
 		if m.TTL == 0 {
-			if m.TTL, err = s.ttlFor(value, 0); err != nil {
+			if m.TTL, err = s.ttlFor(value); err != nil {
 				return 0, &Error{Op: op, Key: key, Object: object, Err: ErrInvalidArgument, Detail: err.Error()}
 			}
 		}
@@ -650,7 +650,7 @@ func (t *Txn[T]) Commit(ctx context.Context) (map[string]uint64, error) {
 			}
 			m.Value = data
 			if m.TTL == 0 {
-				if m.TTL, err = s.ttlFor(t.vals[i], 0); err != nil {
+				if m.TTL, err = s.ttlFor(t.vals[i]); err != nil {
 					return nil, &Error{Op: "txn", Key: key, Object: object, Err: ErrInvalidArgument, Detail: err.Error()}
 				}
 			}

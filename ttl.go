@@ -29,8 +29,8 @@ func WithTTL(d time.Duration) Option {
 }
 
 // WithTTLFunc decides the time to live of each value a store of T writes,
-// from the value: a positive duration is the TTL of that write, 0 falls
-// back to WithTTL's. New fails with ErrInvalidArgument if the store's values
+// from the value: a positive duration is the TTL of that write, 0 (or a
+// negative one) falls back to WithTTL's. New fails with ErrInvalidArgument if the store's values
 // are not of type T. FlowJobRetention is one.
 func WithTTLFunc[T any](fn func(value T) time.Duration) Option {
 	return func(c *config) {
@@ -67,11 +67,11 @@ func ttlMillis(d time.Duration) uint64 {
 	return uint64((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// ttlFor returns the wire TTL of a write of value with the explicit TTL
-// (0: none given), or an error for a TTL out of range.
-func (s *Store[T]) ttlFor(value any, explicit time.Duration) (uint64, error) {
-	d := explicit
-	if d == 0 && s.ttlFunc != nil {
+// ttlFor returns the wire TTL of a write of value that gave no TTL of its
+// own: WithTTLFunc's, else WithTTL's; or an error for one out of range.
+func (s *Store[T]) ttlFor(value any) (uint64, error) {
+	var d time.Duration
+	if s.ttlFunc != nil {
 		if v, ok := value.(T); ok {
 			d = s.ttlFunc(v)
 			if d < 0 {

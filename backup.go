@@ -59,6 +59,10 @@ type Progress struct {
 // HashShards), else ErrUnsupported. The values are exported as the codec's
 // bytes, never decoded, so any codec exports.
 func (s *Store[T]) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error) {
+	return s.export(ctx, w, opts)
+}
+
+func (s *core) export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error) {
 	var p Progress
 	bw := bufio.NewWriterSize(w, 64<<10)
 	for rec, err := range s.records(ctx, "export", ListOptions{StartAfter: opts.StartAfter, Limit: opts.Limit}) {
@@ -119,6 +123,10 @@ const maxImportLine = 4 * MaxEntryBytes
 // import with ErrInvalidArgument, naming the line; the lines before it may
 // have been imported.
 func (s *Store[T]) Import(ctx context.Context, r io.Reader) (Progress, error) {
+	return s.importFrom(ctx, r)
+}
+
+func (s *core) importFrom(ctx context.Context, r io.Reader) (Progress, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	lines := make(chan ExportLine)
@@ -180,7 +188,7 @@ func readExport(ctx context.Context, r io.Reader, out chan<- ExportLine) (Progre
 }
 
 // importLine writes one imported entry.
-func (s *Store[T]) importLine(ctx context.Context, line ExportLine) error {
+func (s *core) importLine(ctx context.Context, line ExportLine) error {
 	value := []byte(line.Value)
 	if line.Value == nil {
 		value = line.Value64
@@ -200,7 +208,7 @@ func (s *Store[T]) importLine(ctx context.Context, line ExportLine) error {
 }
 
 // putRaw stores data, already encoded by the codec, at key.
-func (s *Store[T]) putRaw(ctx context.Context, op, key string, data []byte, ttl uint64) error {
+func (s *core) putRaw(ctx context.Context, op, key string, data []byte, ttl uint64) error {
 	if err := checkKey(op, key); err != nil {
 		return err
 	}
@@ -215,7 +223,7 @@ func (s *Store[T]) putRaw(ctx context.Context, op, key string, data []byte, ttl 
 }
 
 // getRaw returns the codec's bytes at key; found is false when it is absent.
-func (s *Store[T]) getRaw(ctx context.Context, key string) (data []byte, found bool, err error) {
+func (s *core) getRaw(ctx context.Context, key string) (data []byte, found bool, err error) {
 	object := s.router.ObjectName(key)
 	reply, err := s.call(ctx, "verify", key, object, &protocol.Request{Op: protocol.OpGet, Key: s.router.StoredKey(key)})
 	return reply.Value, reply.Found, err

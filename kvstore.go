@@ -57,13 +57,21 @@ type Entry[T any] struct {
 // Every key has a version: 0 means absent, and each write of a key gives it a
 // larger version than any it had before. A Store is safe for concurrent use.
 type Store[T any] struct {
+	core
+	ttlFunc func(T) time.Duration
+}
+
+// core is the part of a Store that does not depend on its type of values:
+// the calls, listings and raw reads and writes. Keeping it out of the
+// generic type keeps one copy of its code in a binary however many types
+// of stores the program has, which matters for a Worker's size.
+type core struct {
 	ns       Namespace
 	router   router.Router
 	codec    Codec
 	pageSize int
 	retry    RetryPolicy
 	ttl      time.Duration
-	ttlFunc  func(T) time.Duration
 	// ids caches the IDs of a SingleObject or HashShards store's few
 	// objects; PerKey IDs are derived per call, as their set is unbounded.
 	ids map[string]ObjectID
@@ -86,14 +94,14 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		return nil, &Error{Op: "new", Err: ErrInvalidArgument, Detail: err.Error()}
 	}
 	p := c.partitioning
-	s := &Store[T]{
+	s := &Store[T]{core: core{
 		ns:       ns,
 		router:   router.New(p.scheme, p.name, p.shards, c.prefix),
 		codec:    c.codec,
 		pageSize: c.pageSize,
 		retry:    c.retry,
 		ttl:      c.ttl,
-	}
+	}}
 	if c.ttlFunc != nil {
 		fn, ok := c.ttlFunc.(func(T) time.Duration)
 		if !ok {
@@ -112,7 +120,7 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 	return s, nil
 }
 
-func (s *Store[T]) objectID(name string) ObjectID {
+func (s *core) objectID(name string) ObjectID {
 	if id, ok := s.ids[name]; ok {
 		return id
 	}
@@ -309,7 +317,7 @@ func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Muta
 }
 
 // encode encodes value and checks the entry's size.
-func (s *Store[T]) encode(op, key, object, storedKey string, value any) ([]byte, error) {
+func (s *core) encode(op, key, object, storedKey string, value any) ([]byte, error) {
 	data, err := s.codec.Marshal(value)
 	if err != nil {
 		return nil, &Error{Op: op, Key: key, Object: object, Err: fmt.Errorf("%w: encode: %w", ErrDecode, err)}
@@ -324,11 +332,11 @@ func (s *Store[T]) encode(op, key, object, storedKey string, value any) ([]byte,
 // call sends req to the named object and decodes the reply. Failures reported
 // by the object come back as *Error wrapping the matching sentinel, with the
 // key of the mutation concerned when keys is not nil.
-func (s *Store[T]) call(ctx context.Context, op, key, object string, req *protocol.Request) (protocol.Reply, error) {
+func (s *core) call(ctx context.Context, op, key, object string, req *protocol.Request) (protocol.Reply, error) {
 	return s.callKeys(ctx, op, object, req, func(int) string { return key })
 }
 
-func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protocol.Request, keyAt func(int) string) (protocol.Reply, error) {
+func (s *core) callKeys(ctx context.Context, op, object string, req *protocol.Request, keyAt func(int) string) (protocol.Reply, error) {
 	buf := protocol.AppendRequest(make([]byte, 0, requestSizeHint(req)), req)
 	if len(buf) > protocol.MaxRequestBytes {
 		return protocol.Reply{}, &Error{Op: op, Key: keyAt(0), Object: object, Err: ErrValueTooLarge,
@@ -361,7 +369,7 @@ func (s *Store[T]) callKeys(ctx context.Context, op, object string, req *protoco
 //
 // sent reports whether any attempt reached a stub: a request refused before
 // sending, because ctx had ended, cannot have run.
-func (s *Store[T]) send(ctx context.Context, object string, req *protocol.Request, buf []byte) (raw []byte, sent bool, err error) {
+func (s *core) send(ctx context.Context, object string, req *protocol.Request, buf []byte) (raw []byte, sent bool, err error) {
 	id := s.objectID(object)
 	attempts := 1
 	if idempotent(req) {
@@ -514,7 +522,7 @@ func (s *Store[T]) List(ctx context.Context, opts ListOptions) iter.Seq2[Entry[T
 
 // records yields the store's records as List would find them, with the
 // user's keys and the codec's bytes: what List decodes and Export writes.
-func (s *Store[T]) records(ctx context.Context, op string, opts ListOptions) iter.Seq2[protocol.Record, error] {
+func (s *core) records(ctx context.Context, op string, opts ListOptions) iter.Seq2[protocol.Record, error] {
 	return func(yield func(protocol.Record, error) bool) {
 		objects := s.router.Objects()
 		if objects == nil {

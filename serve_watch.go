@@ -20,7 +20,9 @@ const watchPath = "/__dokv/watch"
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an
 // invalid key or position, and 501 when the store's namespace is not a
 // Workers namespace: in process, watch with Store.Watch.
-func (s *Store[T]) ServeWatch(w *ResponseWriter, r *Request, key string) {
+func (s *Store[T]) ServeWatch(w *ResponseWriter, r *Request, key string) { s.serveWatch(w, r, key) }
+
+func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 	if !strings.EqualFold(r.Header("Upgrade"), "websocket") {
 		w.SetHeader("Upgrade", "websocket")
 		plainError(w, 426, "a watch needs a WebSocket upgrade")

@@ -48,7 +48,9 @@ type StoreStats struct {
 // objects the runtime cannot enumerate, it fails with ErrUnsupported: ask
 // ObjectStats for the object of a key instead. The figures are each
 // object's at the moment it was asked, not one snapshot.
-func (s *Store[T]) Stats(ctx context.Context) (StoreStats, error) {
+func (s *Store[T]) Stats(ctx context.Context) (StoreStats, error) { return s.stats(ctx) }
+
+func (s *core) stats(ctx context.Context) (StoreStats, error) {
 	var out StoreStats
 	objects := s.router.Objects()
 	if objects == nil {
@@ -87,7 +89,7 @@ func (s *Store[T]) ObjectStats(ctx context.Context, key string) (ObjectStats, er
 	return s.objectStats(ctx, key, s.router.ObjectName(key))
 }
 
-func (s *Store[T]) objectStats(ctx context.Context, key, object string) (ObjectStats, error) {
+func (s *core) objectStats(ctx context.Context, key, object string) (ObjectStats, error) {
 	reply, err := s.call(ctx, "stats", key, object, &protocol.Request{Op: protocol.OpStats, Key: s.router.StoredPrefix("")})
 	if err != nil {
 		return ObjectStats{}, err

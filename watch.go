@@ -173,7 +173,7 @@ func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) i
 	}
 }
 
-func (s *Store[T]) openWatch(ctx context.Context, key string, cfg watchConfig) (watchStream, error) {
+func (s *core) openWatch(ctx context.Context, key string, cfg watchConfig) (watchStream, error) {
 	if err := checkKey("watch", key); err != nil {
 		return nil, err
 	}

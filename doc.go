@@ -38,6 +38,18 @@
 // ErrConflict, writing nothing. Update is the read-modify-write loop built
 // on the two, retried on conflict until it succeeds or its context ends.
 //
+// Versions are at least the object's time in microseconds, so they keep
+// growing when an object gives its storage back and is written again.
+//
+// # Lifecycle
+//
+// WithTTL, WithTTLFunc and SetWithTTL make keys expire: an expired key is
+// absent at once, and its object's alarm removes it. FlowJobRetention lets
+// finished flow jobs expire. An object left without keys gives its storage
+// back. Export, Import, Verify and Reshard move a store's entries as JSON
+// Lines, also between partitionings; AdminHandler serves them to
+// `dokv export` and `dokv import` behind a secret.
+//
 // # Transactions
 //
 // Store.Txn builds an atomic write of up to MaxTxnKeys keys in one object:

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -14,12 +15,24 @@ type Memory struct {
 	keys    []string // sorted; only inserts and deletes touch it
 	last    uint64
 	alarm   uint64
-	// expiring counts the records with an expiry, so that NextExpiry and
-	// Expired cost nothing in a store without TTLs.
-	expiring int
+	// expiring holds the records with an expiry, ordered by it, so that
+	// the alarm finds the expired ones and the next expiry without a scan.
+	expiring []expiry
 
 	inTxn bool
 	undo  []func() // reverses the changes of the running Atomic call, newest last
+}
+
+type expiry struct {
+	at  uint64
+	key string
+}
+
+func compareExpiry(a, b expiry) int {
+	if c := cmp.Compare(a.at, b.at); c != 0 {
+		return c
+	}
+	return strings.Compare(a.key, b.key)
 }
 
 type entry struct {
@@ -63,10 +76,12 @@ func (m *Memory) Put(key string, version uint64, value []byte, expires uint64) e
 func (m *Memory) set(key string, e entry) {
 	old, existed := m.records[key]
 	if existed && old.expires != 0 {
-		m.expiring--
+		m.unexpire(key, old.expires)
 	}
 	if e.expires != 0 {
-		m.expiring++
+		x := expiry{at: e.expires, key: key}
+		i, _ := slices.BinarySearchFunc(m.expiring, x, compareExpiry)
+		m.expiring = slices.Insert(m.expiring, i, x)
 	}
 	m.records[key] = e
 	if !existed {
@@ -74,11 +89,18 @@ func (m *Memory) set(key string, e entry) {
 	}
 }
 
+// unexpire forgets the expiry at of key.
+func (m *Memory) unexpire(key string, at uint64) {
+	if i, ok := slices.BinarySearchFunc(m.expiring, expiry{at: at, key: key}, compareExpiry); ok {
+		m.expiring = slices.Delete(m.expiring, i, i+1)
+	}
+}
+
 // remove deletes key, keeping keys and expiring up to date.
 func (m *Memory) remove(key string) {
 	if old, existed := m.records[key]; existed {
 		if old.expires != 0 {
-			m.expiring--
+			m.unexpire(key, old.expires)
 		}
 		delete(m.records, key)
 		m.removeKey(key)
@@ -204,35 +226,25 @@ func (m *Memory) Stats(prefix string, now uint64) (protocol.Stats, error) {
 // expired reports whether a record with the given expiry has expired at now.
 func expired(expires, now uint64) bool { return expires != 0 && expires <= now }
 
-// Expired implements Engine.
+// Expired implements Engine: the earliest expired records, in key order.
 func (m *Memory) Expired(now uint64, limit int) ([]string, error) {
 	var keys []string
-	if m.expiring == 0 {
-		return nil, nil
-	}
-	for _, key := range m.keys {
-		if len(keys) == limit {
+	for _, x := range m.expiring {
+		if x.at > now || len(keys) == limit {
 			break
 		}
-		if expired(m.records[key].expires, now) {
-			keys = append(keys, key)
-		}
+		keys = append(keys, x.key)
 	}
+	slices.Sort(keys)
 	return keys, nil
 }
 
 // NextExpiry implements Engine.
 func (m *Memory) NextExpiry() (uint64, error) {
-	next := uint64(0)
-	if m.expiring == 0 {
+	if len(m.expiring) == 0 {
 		return 0, nil
 	}
-	for _, e := range m.records {
-		if e.expires != 0 && (next == 0 || e.expires < next) {
-			next = e.expires
-		}
-	}
-	return next, nil
+	return m.expiring[0].at, nil
 }
 
 // Empty implements Engine.

@@ -571,3 +571,39 @@ func TestMemory_AtomicRandomizedRollback(t *testing.T) {
 		}
 	}
 }
+
+func TestMemory_ExpiryIndex(t *testing.T) {
+	m := NewMemory()
+	require.NoError(t, m.Put("c", 1, nil, 300))
+	require.NoError(t, m.Put("a", 2, nil, 100))
+	require.NoError(t, m.Put("b", 3, nil, 100))
+	require.NoError(t, m.Put("never", 4, nil, 0))
+	next, _ := m.NextExpiry()
+	assert.Equal(t, uint64(100), next)
+	keys, _ := m.Expired(200, 10)
+	assert.Equal(t, []string{"a", "b"}, keys)
+	keys, _ = m.Expired(200, 1)
+	assert.Len(t, keys, 1)
+
+	require.NoError(t, m.Put("a", 5, nil, 0)) // no longer expires
+	require.NoError(t, m.Delete("b"))
+	next, _ = m.NextExpiry()
+	assert.Equal(t, uint64(300), next)
+	keys, _ = m.Expired(1000, 10)
+	assert.Equal(t, []string{"c"}, keys)
+
+	// A rolled-back change leaves the index as it was.
+	err := m.Atomic(func() error {
+		require.NoError(t, m.Put("c", 6, nil, 50))
+		require.NoError(t, m.Put("d", 7, nil, 10))
+		return errors.New("roll back")
+	})
+	require.Error(t, err)
+	next, _ = m.NextExpiry()
+	assert.Equal(t, uint64(300), next)
+	keys, _ = m.Expired(1000, 10)
+	assert.Equal(t, []string{"c"}, keys)
+	require.NoError(t, m.Delete("c"))
+	next, _ = m.NextExpiry()
+	assert.Zero(t, next)
+}

@@ -32,7 +32,8 @@ type Engine interface {
 	// the bytes of the whole storage.
 	Stats(prefix string, now uint64) (protocol.Stats, error)
 	// Expired returns, in key order, up to limit keys whose records
-	// expired at or before now.
+	// expired at or before now; when more have, which ones is the
+	// engine's choice.
 	Expired(now uint64, limit int) ([]string, error)
 	// NextExpiry returns the earliest expiry of any record; 0 when no
 	// record expires.

@@ -27,8 +27,8 @@ export class DokvObject extends DurableObject {
     const sql = this.ctx.storage.sql;
     sql.exec("CREATE TABLE IF NOT EXISTS dokv_entries (key TEXT PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL)");
     sql.exec("CREATE TABLE IF NOT EXISTS dokv_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)");
-    sql.exec("INSERT INTO dokv_entries (key, version, value) VALUES (?, 7, ?)", p.get("stored"), new TextEncoder().encode(p.get("value")));
-    sql.exec("INSERT INTO dokv_meta (name, value) VALUES ('last_version', 7)");
+    sql.exec("INSERT INTO dokv_entries (key, version, value) VALUES (?, ?, ?)", p.get("stored"), Number(p.get("version")), new TextEncoder().encode(p.get("value")));
+    sql.exec("INSERT INTO dokv_meta (name, value) VALUES ('last_version', ?)", Number(p.get("last")));
     return new Response("ok");
   }
 }
@@ -43,7 +43,9 @@ export default {
 // Objects written by dokv before expiries keep their records when the
 // current dokv starts on their storage: the tables gain the expires column
 // on first use, and the records can then be read, written with a TTL and
-// expired by the alarm.
+// expired by the alarm. The same storage carries a version as large as a
+// time floor can make, to show that versions cross SQLite and JavaScript
+// exactly up to 2^53-1.
 func TestUpgrade_OlderTablesGainExpiries(t *testing.T) {
 	bin := workerdtest.Require(t)
 	w, err := workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{Name: "dokv-upgrade", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-upgrade"})
@@ -57,8 +59,12 @@ func TestUpgrade_OlderTablesGainExpiries(t *testing.T) {
 
 	// The glue Worker's store: PerKey, no prefix.
 	r := router.New(router.PerKey, "", 0, "")
-	for _, key := range []string{"old-1", "old-2"} {
-		q := url.Values{"object": {r.ObjectName(key)}, "stored": {r.StoredKey(key)}, "value": {"from the old tables " + key}}
+	// The largest version a time floor can produce (its last millisecond
+	// below 2^53, in microseconds), and a last version just below 2^53-1.
+	const largestFloor, nearLast = 9007199254740000, 9007199254740990
+	for key, versions := range map[string][2]uint64{"old-1": {7, 7}, "old-2": {7, 7}, "huge": {largestFloor, nearLast}} {
+		q := url.Values{"object": {r.ObjectName(key)}, "stored": {r.StoredKey(key)}, "value": {"from the old tables " + key},
+			"version": {jsonNumber(versions[0])}, "last": {jsonNumber(versions[1])}}
 		status, body, err := glueDo(t.Context(), w, http.MethodGet, "/?"+q.Encode(), nil, 10*time.Second)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, status, body)
@@ -82,4 +88,17 @@ func TestUpgrade_OlderTablesGainExpiries(t *testing.T) {
 	assert.Zero(t, gone.Stats.Keys)
 	assert.True(t, gone.Stats.NextAlarm.IsZero(), "the alarm removed it")
 	assert.Equal(t, "from the old tables old-1", kv(t, w, kvOp("get", "old-1")).Value)
+
+	// Versions up to 2^53-1 cross SQLite and JavaScript exactly; none
+	// beyond is handed out.
+	huge := kv(t, w, kvOp("get", "huge"))
+	require.Empty(t, huge.Error)
+	assert.Equal(t, uint64(largestFloor), huge.Version)
+	last := kv(t, w, kvOp("set", "huge", "value", "last"))
+	require.Empty(t, last.Error)
+	assert.Equal(t, uint64(1<<53-1), last.Version)
+	assert.Equal(t, uint64(1<<53-1), kv(t, w, kvOp("get", "huge")).Version)
+	beyond := kv(t, w, kvOp("set", "huge", "value", "beyond"))
+	assert.Contains(t, beyond.Error, "largest")
+	assert.Equal(t, "last", kv(t, w, kvOp("get", "huge")).Value, "the refused write changed nothing")
 }

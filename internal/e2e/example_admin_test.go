@@ -20,9 +20,8 @@ import (
 // tests (a Worker secret in production).
 const exampleAdminSecret = "e2e-admin-secret"
 
-// dokvCommand runs cmd/dokv with args and the admin secret in its
-// environment, and returns its standard error.
-func dokvCommand(t *testing.T, secret string, args ...string) (string, error) {
+// buildDokv builds cmd/dokv into a temporary directory and returns its path.
+func buildDokv(t *testing.T) string {
 	t.Helper()
 	root, err := workerdtest.RepoRoot()
 	require.NoError(t, err)
@@ -31,11 +30,17 @@ func dokvCommand(t *testing.T, secret string, args ...string) (string, error) {
 	build.Dir = root
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+// runDokv runs the dokv command bin with args and the admin secret in its
+// environment, and returns its standard error.
+func runDokv(bin, secret string, args ...string) (string, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "DOKV_ADMIN_SECRET="+secret)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	err = cmd.Run()
+	err := cmd.Run()
 	return stderr.String(), err
 }
 
@@ -44,6 +49,7 @@ func dokvCommand(t *testing.T, secret string, args ...string) (string, error) {
 // run again, and refusals without the secret.
 func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 	w := startExample(t)
+	dokvBin := buildDokv(t)
 	for i := range 30 {
 		require.Equal(t, http.StatusNoContent, w.do(t, http.MethodPut, fmt.Sprintf("/sharded/backup-%02d", i), []byte{byte(i), 0xff}).Status)
 	}
@@ -58,12 +64,12 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%q", auth)
 	}
-	_, err := dokvCommand(t, "wrong", "export", "-url", w.URL, "-store", "sharded")
+	_, err := runDokv(dokvBin, "wrong", "export", "-url", w.URL, "-store", "sharded")
 	require.Error(t, err)
 	assert.NotContains(t, w.Log(), exampleAdminSecret, "the secret is never logged")
 
 	file := filepath.Join(t.TempDir(), "sharded.jsonl")
-	stderr, err := dokvCommand(t, exampleAdminSecret, "export", "-url", w.URL, "-store", "sharded", "-o", file)
+	stderr, err := runDokv(dokvBin, exampleAdminSecret, "export", "-url", w.URL, "-store", "sharded", "-o", file)
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "exported")
 	data, err := os.ReadFile(file)
@@ -74,9 +80,9 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 	// An import cut off after ten lines, then run again whole.
 	half := filepath.Join(t.TempDir(), "half.jsonl")
 	require.NoError(t, os.WriteFile(half, bytes.Join(lines[:10], nil), 0o644))
-	stderr, err = dokvCommand(t, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", half)
+	stderr, err = runDokv(dokvBin, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", half)
 	require.NoError(t, err, stderr)
-	stderr, err = dokvCommand(t, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", file)
+	stderr, err = runDokv(dokvBin, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", file)
 	require.NoError(t, err, stderr)
 	for i := range 30 {
 		resp := w.do(t, http.MethodGet, fmt.Sprintf("/single/backup-%02d", i), nil)

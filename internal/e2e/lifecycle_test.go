@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestLifecycle_AlarmsAndStorageGiveBack(t *testing.T) {
 	assert.Less(t, gone.Stats.StorageBytes, held, "deleteAll gave the storage back")
 	again := kv(t, w, kvOp("set", "lifecycle-deleted", "value", "new"))
 	assert.Greater(t, again.Version, old.Version, "the object's memory keeps versions above the given-back ones")
-	stale := kv(t, w, kvOp("cas", "lifecycle-deleted", "version", jsonNumber(old.Version), "value", "x"))
+	stale := kv(t, w, kvOp("cas", "lifecycle-deleted", "version", strconv.FormatUint(old.Version, 10), "value", "x"))
 	assert.True(t, stale.Conflict, "%+v", stale)
 	t.Logf("storage: never written %d bytes, one key %d, given back %d", never.Stats.StorageBytes, held, gone.Stats.StorageBytes)
 	require.Empty(t, kv(t, w, kvOp("delete", "lifecycle-deleted")).Error)
@@ -105,12 +106,7 @@ func TestLifecycle_AlarmsAndStorageGiveBack(t *testing.T) {
 	assert.Greater(t, newer.Version, again.Version, "after the eviction, the time floor keeps versions growing")
 	stale = kv(t, w, kvOp("cas", "lifecycle-deleted", "version", "1", "value", "x"))
 	assert.True(t, stale.Conflict)
-	r = kv(t, w, kvOp("cas", "lifecycle-deleted", "version", jsonNumber(again.Version), "value", "x"))
+	r = kv(t, w, kvOp("cas", "lifecycle-deleted", "version", strconv.FormatUint(again.Version, 10), "value", "x"))
 	assert.True(t, r.Conflict, "a version from before the give-back never matches")
 	assert.NotContains(t, w.Log(), "dokv: alarm", "no alarm run failed")
-}
-
-func jsonNumber(v uint64) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }

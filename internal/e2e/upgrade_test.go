@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -64,7 +65,7 @@ func TestUpgrade_OlderTablesGainExpiries(t *testing.T) {
 	const largestFloor, nearLast = 9007199254740000, 9007199254740990
 	for key, versions := range map[string][2]uint64{"old-1": {7, 7}, "old-2": {7, 7}, "huge": {largestFloor, nearLast}} {
 		q := url.Values{"object": {r.ObjectName(key)}, "stored": {r.StoredKey(key)}, "value": {"from the old tables " + key},
-			"version": {jsonNumber(versions[0])}, "last": {jsonNumber(versions[1])}}
+			"version": {strconv.FormatUint(versions[0], 10)}, "last": {strconv.FormatUint(versions[1], 10)}}
 		status, body, err := glueDo(t.Context(), w, http.MethodGet, "/?"+q.Encode(), nil, 10*time.Second)
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, status, body)

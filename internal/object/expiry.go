@@ -10,10 +10,6 @@ import (
 // at once for the rest.
 const MaxExpiredPerAlarm = 1000
 
-// expired reports whether a record with the given expiry (0: never) has
-// expired at now.
-func expired(expires, now uint64) bool { return expires != 0 && expires <= now }
-
 // armFor makes sure the alarm runs no later than earliest, an expiry the
 // running write set (0: none), and returns the time it set, or 0 if it left
 // the alarm alone. It runs inside the write's Atomic call.

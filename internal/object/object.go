@@ -122,7 +122,7 @@ func (o *Object) get(key string) protocol.Reply {
 	if err != nil {
 		return internal(err)
 	}
-	if !ok || expired(rec.Expires, o.clock()) {
+	if !ok || storage.Expired(rec.Expires, o.clock()) {
 		return protocol.Reply{}
 	}
 	return protocol.Reply{Found: true, Version: rec.Version, Value: rec.Value, Expires: rec.Expires}
@@ -183,7 +183,7 @@ func (o *Object) write(muts []protocol.Mutation) protocol.Reply {
 				return err
 			}
 			current := uint64(0)
-			if ok && !expired(rec.Expires, now) {
+			if ok && !storage.Expired(rec.Expires, now) {
 				current = rec.Version
 			}
 			if m.HasCondition && current != m.Version {

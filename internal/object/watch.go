@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/storage"
 	"github.com/dokv/dokv/internal/watch"
 )
 
@@ -80,7 +81,7 @@ func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (mes
 	if err != nil {
 		return nil, err
 	}
-	if !found || expired(rec.Expires, o.clock()) {
+	if !found || storage.Expired(rec.Expires, o.clock()) {
 		return [][]byte{watch.StartMessage(key, from, last, 0, nil)}, nil
 	}
 	return [][]byte{watch.StartMessage(key, from, last, rec.Version, rec.Value)}, nil

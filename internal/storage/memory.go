@@ -137,7 +137,7 @@ func (m *Memory) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]
 			return recs, false, nil
 		}
 		e := m.records[key]
-		if expired(e.expires, now) {
+		if Expired(e.expires, now) {
 			continue
 		}
 		if len(recs) == limit || (len(recs) > 0 && size >= maxBytes) {
@@ -215,16 +215,13 @@ func (m *Memory) Stats(prefix string, now uint64) (protocol.Stats, error) {
 		e := m.records[key]
 		size := uint64(len(key) + len(e.value))
 		s.StorageBytes += size
-		if i >= start && strings.HasPrefix(key, prefix) && !expired(e.expires, now) {
+		if i >= start && strings.HasPrefix(key, prefix) && !Expired(e.expires, now) {
 			s.Keys++
 			s.Bytes += size
 		}
 	}
 	return s, nil
 }
-
-// expired reports whether a record with the given expiry has expired at now.
-func expired(expires, now uint64) bool { return expires != 0 && expires <= now }
 
 // Expired implements Engine: the earliest expired records, in key order.
 func (m *Memory) Expired(now uint64, limit int) ([]string, error) {

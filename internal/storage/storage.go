@@ -52,3 +52,7 @@ type Engine interface {
 	// through the engine remain.
 	Atomic(fn func() error) error
 }
+
+// Expired reports whether a record with the given expiry (0: never) has
+// expired at now: the one rule every engine and the object apply.
+func Expired(expires, now uint64) bool { return expires != 0 && expires <= now }

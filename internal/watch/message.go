@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+
+	"github.com/dokv/dokv/internal/exactjson"
 )
 
 // Limits of a watch.
@@ -51,8 +53,9 @@ type Message struct {
 	From string `json:"from,omitempty"`
 	// Version is the key's version: absent (0) when the key is.
 	Version uint64 `json:"version,omitempty"`
-	// Value is the stored value when it is JSON; Value64 (base64) when it
-	// is not.
+	// Value is the stored value, verbatim, when it can stand in the message
+	// as it is (exactjson.Inlinable); Value64 (base64) when it cannot.
+	// Either way a reader gets back exactly the stored bytes.
 	Value     json.RawMessage `json:"value,omitempty"`
 	Value64   []byte          `json:"value64,omitempty"`
 	Truncated bool            `json:"truncated,omitempty"`
@@ -60,14 +63,18 @@ type Message struct {
 	Reason    string          `json:"reason,omitempty"`
 }
 
-// Encode returns m as JSON. It cannot fail: every field marshals, and
-// Value and Event are checked JSON.
+// Encode returns m as JSON, with Value copied verbatim (encoding/json would
+// compact and escape it) and an empty Value64 written as "" (omitempty
+// would leave it out, and the reader would see no value). It cannot fail:
+// every field marshals, Event is checked JSON and Value is inlinable.
 func (m *Message) Encode() []byte {
-	b, err := json.Marshal(m)
+	rest := *m
+	rest.Value, rest.Value64 = nil, nil
+	b, err := json.Marshal(&rest)
 	if err != nil {
 		panic("watch: message does not encode: " + err.Error())
 	}
-	return b
+	return exactjson.AppendValue(b, m.Value, m.Value64)
 }
 
 // setValue puts value in m, as JSON when it is, and leaves it out when the
@@ -76,7 +83,7 @@ func (m *Message) setValue(value []byte) {
 	switch {
 	case len(value)+len(m.Key)+256 > MaxMessageBytes:
 		m.Truncated = true
-	case json.Valid(value):
+	case exactjson.Inlinable(value):
 		m.Value = value
 	default:
 		if len(value)*4/3+len(m.Key)+256 > MaxMessageBytes {
@@ -136,11 +143,41 @@ const (
 	ReasonTooManyWatchers = "too many watchers"
 )
 
+// Where and from where watches start.
+const (
+	// Path is the path of the Durable Object's fetch handler that accepts
+	// the WebSocket watches ServeWatch hands over.
+	Path = "/__dokv/watch"
+	// MaxPosition is the largest watch position (see ParsePosition): the
+	// largest integer JavaScript holds exactly, as versions are.
+	MaxPosition = 1<<53 - 1
+)
+
+// What a browser's watcher may send. Watchers only listen; a client may
+// keep its connection alive with the text message AutoPing, which the
+// runtime answers AutoPong without waking the object. Any other message
+// wakes the object: one over MaxClientMessageBytes (UTF-8 bytes) closes the
+// watch with CloseMessageTooBig, and the MaxClientMessages-th closes it
+// with CloseBadRequest, so that no client keeps an object awake.
+const (
+	AutoPing              = "ping"
+	AutoPong              = "pong"
+	MaxClientMessageBytes = 1024
+	MaxClientMessages     = 16
+)
+
 // WebSocket close codes the object closes a browser's watch with.
 const (
+	// CloseNormal: the client closed the watch.
+	CloseNormal = 1000
 	// CloseBadRequest (policy violation): the watch request was invalid,
-	// or the client sent a message (watchers only listen).
+	// or the client sent MaxClientMessages messages (watchers only listen).
 	CloseBadRequest = 1008
+	// CloseMessageTooBig: the client sent a message over
+	// MaxClientMessageBytes.
+	CloseMessageTooBig = 1009
+	// CloseInternal: the object failed to start the watch.
+	CloseInternal = 1011
 	// CloseTooManyWatchers (try again later): the object has MaxWatchers.
 	CloseTooManyWatchers = 1013
 )

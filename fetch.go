@@ -5,14 +5,17 @@ import (
 	"iter"
 	"strconv"
 	"strings"
+
+	"github.com/dokv/dokv/internal/workers"
 )
 
 // MaxRequestBodyBytes is the largest request body a Worker served by Serve
 // accepts: 8 MiB, four times MaxEntryBytes, so that any value dokv stores
 // fits with room for its encoding. A larger body is answered 413 by the
 // entry module before it is read, so it never reaches Go's memory, whose
-// linear memory never shrinks.
-const MaxRequestBodyBytes = 8 << 20
+// linear memory never shrinks. The entry module reads it from Go when it
+// starts.
+const MaxRequestBodyBytes = workers.MaxRequestBodyBytes
 
 // A Handler serves a Worker's fetch requests (see Serve). It is dokv's lean
 // handler form: the request's method, URL and body, headers read on demand,

@@ -1,13 +1,10 @@
 package dokv
 
 import (
-	"strconv"
 	"strings"
-)
 
-// WatchPath is the path of a Durable Object's fetch handler that accepts
-// the watches ServeWatch hands over.
-const watchPath = "/__dokv/watch"
+	"github.com/dokv/dokv/internal/watch"
+)
 
 // ServeWatch hands a browser's WebSocket upgrade request to the object
 // that holds key, which accepts it with the WebSocket Hibernation API: an
@@ -18,7 +15,8 @@ const watchPath = "/__dokv/watch"
 // The messages and close codes are described in the README ("Watch").
 //
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an
-// invalid key or position, and 501 when the store's namespace is not a
+// invalid key or position (a position is written in canonical decimal: "0",
+// or digits without a leading zero, below 2^53), and 501 when the store's namespace is not a
 // Workers namespace: in process, watch with Store.Watch.
 func (s *Store[T]) ServeWatch(w *ResponseWriter, r *Request, key string) { s.serveWatch(w, r, key) }
 
@@ -34,14 +32,16 @@ func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 	}
 	query := "key=" + queryEscape(s.router.StoredKey(key))
 	if after := r.Query("after"); after != "" {
-		n, err := strconv.ParseUint(after, 10, 64)
-		if err != nil || n >= 1<<53 {
-			plainError(w, 400, "after must be a position: a whole number below 2^53")
+		// The object parses the position again by the same rule (it may be
+		// reached without ServeWatch); refusing here answers a browser with
+		// a status rather than a closed socket.
+		if _, err := watch.ParsePosition(after); err != nil {
+			plainError(w, 400, "after: "+err.Error())
 			return
 		}
 		query += "&after=" + after
 	}
-	if err := forwardWatch(w, r, s.ns, s.objectID(s.router.ObjectName(key)), "https://dokv"+watchPath+"?"+query); err != nil {
+	if err := forwardWatch(w, r, s.ns, s.objectID(s.router.ObjectName(key)), "https://dokv"+watch.Path+"?"+query); err != nil {
 		plainError(w, 501, err.Error())
 	}
 }

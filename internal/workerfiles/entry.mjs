@@ -38,6 +38,10 @@ let activeRequests = 0;
 
 let go = null; // the isolate's Go instance
 let ex = null; // its exports
+// C holds the limits, codes and names this module shares with Go, read
+// from Go (dokvConstants) when the instance starts: Go is their one source.
+let C = null;
+let bindingFailure = ""; // why the last binding lookup failed, for a start failure's message
 let generation = 0; // bumped on every Go start; object handles die with their instance
 let lastEnv = undefined; // the env whose bindings Go's stubs use
 
@@ -422,9 +426,23 @@ const SQL_META_SET =
 function namespace(binding) {
   const ns = lastEnv?.[binding];
   if (!ns || typeof ns.idFromName !== "function") {
-    throw new Error(`no Durable Object namespace is bound as ${binding}`);
+    const what = ns === undefined ? "nothing is bound as" : "not a Durable Object namespace:";
+    bindingFailure = `${what} ${binding} (the Worker's bindings: ${describeBindings(lastEnv)})`;
+    throw new Error(bindingFailure);
   }
   return ns;
+}
+
+// describeBindings lists the names bound in env, and what each is, for the
+// message of a wrong binding name. Values are never shown.
+function describeBindings(env) {
+  const names = Object.keys(env ?? {}).sort();
+  if (names.length === 0) return "none";
+  return names.map((name) => {
+    const v = env[name];
+    const kind = typeof v?.idFromName === "function" ? "Durable Object namespace" : typeof v === "string" ? "text" : typeof v;
+    return `${name} (${kind})`;
+  }).join(", ");
 }
 
 // queueCall hands call (with token) to the mailbox of request requestId, or
@@ -651,24 +669,51 @@ function startGo() {
   trackTimers(go);
   const instance = new WebAssembly.Instance(wasmModule, go.importObject);
   ex = instance.exports;
+  bindingFailure = "";
   go.run(instance); // runs main until it blocks after dokv.Serve
-  if (!globalThis.__dokv) throw new Error("dokv: the Go program did not call dokv.Serve");
+  if (!globalThis.__dokv) {
+    const why = go.exited ? "exited before it called dokv.Serve" : "did not call dokv.Serve";
+    throw new Error(`dokv: the Go program ${why}` + (bindingFailure ? `; ${bindingFailure}` : ""));
+  }
+  C = JSON.parse(readString(ex.dokvOutput(), ex.dokvConstants()));
 }
 
-// MAX_BODY_BYTES is dokv.MaxRequestBodyBytes: a larger request body is
-// answered 413 before it is read whole, so it never reaches Go's linear
-// memory, which never shrinks.
-const MAX_BODY_BYTES = 8 << 20;
+// startFailure answers a request when the Go instance cannot start: the
+// log says why, and so does the response when the request was made to a
+// local run (wrangler dev, workerd on a loopback address), where the reason
+// is for the developer; elsewhere it may name what a client must not see.
+function startFailure(e, request) {
+  const message = String(e?.message ?? e);
+  console.error(message);
+  const host = new URL(request.url).hostname;
+  const local = host === "localhost" || host.endsWith(".localhost") || host === "127.0.0.1" || host === "[::1]";
+  return plainResponse(500, local ? message : "dokv: the Worker failed to start (its log says why)");
+}
 
 export default {
   async fetch(request, env, ctx) {
     lastEnv = env;
+    try {
+      startGo(); // before the body is read: its limit is Go's (C.maxBodyBytes)
+    } catch (e) {
+      return startFailure(e, request);
+    }
     let body = EMPTY;
     if (request.body !== null && request.method !== "GET" && request.method !== "HEAD") {
-      body = await readBody(request);
-      if (body === null) return plainResponse(413, `request body exceeds ${MAX_BODY_BYTES} bytes`);
+      // A declared length that is not a whole number is refused unread:
+      // it says nothing of how much would come.
+      const declared = request.headers.get("content-length");
+      if (declared !== null && !/^[0-9]+$/.test(declared)) {
+        return plainResponse(400, "Content-Length must be a whole number of bytes");
+      }
+      body = await readBody(request, declared);
+      if (body === null) return plainResponse(413, `request body exceeds ${C.maxBodyBytes} bytes`);
+      try {
+        startGo(); // the instance may have exited while the body was read
+      } catch (e) {
+        return startFailure(e, request);
+      }
     }
-    startGo();
     const g = go; // the instance this request runs on: if it exits, the request fails
     activeRequests++;
     const id = nextRequest++;
@@ -715,14 +760,15 @@ export default {
 };
 
 // readBody returns the request's body, or null if it is over
-// MAX_BODY_BYTES: a declared length over it is refused unread, and a body
-// without one is read until it passes it.
-async function readBody(request) {
-  const declared = request.headers.get("content-length");
+// C.maxBodyBytes (dokv.MaxRequestBodyBytes), so that it never reaches Go's
+// linear memory, which never shrinks: a declared length (digits only, which
+// the caller checked) over it is refused unread, and a body without one is
+// read until it passes it.
+async function readBody(request, declared) {
   if (declared !== null) {
-    if (Number(declared) > MAX_BODY_BYTES) return null;
+    if (Number(declared) > C.maxBodyBytes) return null;
     const body = new Uint8Array(await request.arrayBuffer());
-    return body.length > MAX_BODY_BYTES ? null : body;
+    return body.length > C.maxBodyBytes ? null : body;
   }
   const chunks = [];
   let size = 0;
@@ -731,7 +777,7 @@ async function readBody(request) {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.length;
-    if (size > MAX_BODY_BYTES) {
+    if (size > C.maxBodyBytes) {
       await reader.cancel();
       return null;
     }
@@ -770,12 +816,6 @@ function response({ status, head, body }) {
 
 const ROLLBACK = new Error("dokv: roll back");
 
-// Record kinds and operations of Go's dokvRecord.
-const RECORD_UPLOAD_FILE = 1;
-const RECORD_FLOW_JOB = 2;
-const RECORD_GET = 1;
-const RECORD_SET = 2;
-const RECORD_DELETE = 3;
 // DATES_FIELD lists, in a stored record, the paths of its Date values.
 const DATES_FIELD = "$dokvDates";
 
@@ -821,6 +861,10 @@ export class DokvObject extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     lastEnv ??= env;
+    startGo();
+    // A watcher's keep-alive is answered by the runtime, without waking the
+    // object (or starting it after an eviction): see webSocketMessage.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(C.autoPing, C.autoPong));
     this.store = new ObjectStorage(ctx.storage);
     this.handle = 0;
     this.generation = 0;
@@ -837,8 +881,9 @@ export class DokvObject extends DurableObject {
   // in the query (and the position to resume after, if any). Refusals are
   // close codes on an accepted socket, so a browser can see them.
   async fetch(request) {
+    startGo();
     const url = new URL(request.url);
-    if (url.pathname !== WATCH_PATH) return plainResponse(404, "not found");
+    if (url.pathname !== C.watchPath) return plainResponse(404, "not found");
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
       return plainResponse(426, "a watch needs a WebSocket upgrade");
     }
@@ -846,7 +891,7 @@ export class DokvObject extends DurableObject {
     const start = this.#startWatch(url.searchParams.get("key") ?? "", url.searchParams.get("after"));
     if (start.code) {
       server.accept();
-      server.close(start.code, start.reason.slice(0, 120));
+      server.close(start.code, closeReason(start.reason));
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server, [start.tag]);
@@ -855,19 +900,34 @@ export class DokvObject extends DurableObject {
     return new Response(null, { status: 101, webSocket: client });
   }
 
-  // Watchers only listen: a message larger than a keep-alive closes the
-  // socket, smaller ones are ignored.
+  // Watchers only listen. Their keep-alive (C.autoPing) never gets here:
+  // the runtime answers it. Any other message woke the object: one over
+  // C.maxClientMessageBytes (UTF-8 bytes) closes the socket, and so does
+  // the C.maxClientMessages-th, counted in the socket's attachment (which
+  // survives the object's eviction), so that a client cannot keep the
+  // object awake; the others are ignored.
   webSocketMessage(ws, message) {
-    const size = typeof message === "string" ? message.length : message.byteLength;
-    if (size > MAX_CLIENT_MESSAGE_BYTES) {
-      ws.close(CLOSE_MESSAGE_TOO_BIG, `watchers only listen; messages over ${MAX_CLIENT_MESSAGE_BYTES} bytes close the watch`);
+    startGo();
+    const max = C.maxClientMessageBytes;
+    const size = typeof message === "string"
+      ? (message.length > max ? message.length : encoder.encode(message).length) // a UTF-16 unit is at least one UTF-8 byte
+      : message.byteLength;
+    if (size > max) {
+      ws.close(C.closeMessageTooBig, C.reasonMessageTooBig);
+      return;
     }
+    const messages = (ws.deserializeAttachment()?.messages ?? 0) + 1;
+    if (messages >= C.maxClientMessages) {
+      ws.close(C.closeBadRequest, C.reasonTooManyMessages);
+      return;
+    }
+    ws.serializeAttachment({ messages });
   }
 
   webSocketClose(ws, code, reason) {
     this.socketCount = -1;
     try {
-      ws.close(1000, "closed");
+      ws.close(C.closeNormal, C.reasonClosed);
     } catch {
       // already closed
     }
@@ -880,10 +940,11 @@ export class DokvObject extends DurableObject {
   // watch is the RPC method behind Store.Watch in a Worker's handler: a
   // stream of the watch's JSON messages, one per line. A watcher that
   // leaves Go's watch.MaxLag messages unread is sent a close message and
-  // dropped, so that it never holds up the object.
+  // dropped, so that it never holds up the object. The position is read by
+  // Go's one rule for positions, as the text a number converts to.
   watch(key, after, resume) {
     const start = this.#startWatch(key, resume ? String(after) : null);
-    if (start.code === CLOSE_TOO_MANY_WATCHERS) return closedStream(start.reason);
+    if (start.code === C.closeTooManyWatchers) return closedStream(C.tooManyWatchersClose);
     if (start.code) throw new Error(start.reason);
     let watcher;
     return new ReadableStream({
@@ -927,19 +988,18 @@ export class DokvObject extends DurableObject {
   }
 
   // #startWatch starts a watch in Go: {tag, messages}, or {code, reason}
-  // when it is refused.
-  #startWatch(key, afterParam) {
-    let after = 0;
-    if (afterParam !== null) {
-      after = /^[0-9]{1,16}$/.test(afterParam) ? Number(afterParam) : -1;
-      if (!(after >= 0 && after <= Number.MAX_SAFE_INTEGER)) {
-        return { code: CLOSE_BAD_REQUEST, reason: "after must be a position (a non-negative integer)" };
-      }
-    }
+  // when it is refused. after is the text of the position to resume after,
+  // or null for none; Go parses it (ServeWatch checked it by the same rule,
+  // but the object may be reached without ServeWatch).
+  #startWatch(key, after) {
     this.#attach();
     const k = encoder.encode(key);
-    writeIn(k);
-    const n = ex.dokvWatchStart(this.handle, k.length, after, afterParam !== null ? 1 : 0, this.#watchCount());
+    const a = after === null ? EMPTY : encoder.encode(after);
+    const bytes = new Uint8Array(k.length + a.length);
+    bytes.set(k);
+    bytes.set(a, k.length);
+    writeIn(bytes);
+    const n = ex.dokvWatchStart(this.handle, k.length, after === null ? -1 : a.length, this.#watchCount());
     if (n < 0) return watchRefusal(n);
     const tagged = taggedMessages(n);
     return { tag: tagged[0][0], messages: tagged.map(([, message]) => message) };
@@ -984,8 +1044,8 @@ export class DokvObject extends DurableObject {
 
   #sendStream(watcher, message) {
     const { controller } = watcher;
-    if (controller.desiredSize !== null && controller.desiredSize <= -ex.dokvWatchMaxLag()) {
-      controller.enqueue(encoder.encode(closeMessage("lagging")));
+    if (controller.desiredSize !== null && controller.desiredSize <= -C.maxLag) {
+      controller.enqueue(encoder.encode(C.lagClose + "\n"));
       controller.close();
       this.#dropStream(watcher);
       return;
@@ -1008,37 +1068,42 @@ export class DokvObject extends DurableObject {
   // both paths. A missing record is undefined; a value that is not a valid
   // record, or is too large, throws and stores nothing.
   getUploadFile() {
-    return this.#record(RECORD_UPLOAD_FILE, RECORD_GET);
+    return this.#record(C.recordUploadFile, C.recordGet);
   }
   setUploadFile(value) {
-    return this.#record(RECORD_UPLOAD_FILE, RECORD_SET, value);
+    return this.#record(C.recordUploadFile, C.recordSet, value);
   }
   deleteUploadFile() {
-    return this.#record(RECORD_UPLOAD_FILE, RECORD_DELETE);
+    return this.#record(C.recordUploadFile, C.recordDelete);
   }
   getFlowJob() {
-    return this.#record(RECORD_FLOW_JOB, RECORD_GET);
+    return this.#record(C.recordFlowJob, C.recordGet);
   }
   setFlowJob(value) {
-    return this.#record(RECORD_FLOW_JOB, RECORD_SET, value);
+    return this.#record(C.recordFlowJob, C.recordSet, value);
   }
   deleteFlowJob() {
-    return this.#record(RECORD_FLOW_JOB, RECORD_DELETE);
+    return this.#record(C.recordFlowJob, C.recordDelete);
   }
 
   // #record runs one of those methods in Go (dokvRecord). Values cross as
   // JSON, which Go validates as its record type; the paths of the Date
   // values a record was set with travel in it as DATES_FIELD (ignored by
   // Go), so that it comes back with Dates where it had them, and with the
-  // ISO strings Go writes once Go has rewritten it.
+  // ISO strings Go writes once Go has rewritten it. A value over
+  // C.maxEntryBytes is refused here, before it is copied into Go's memory,
+  // which never shrinks; Go checks the exact bound, with the key, again.
   #record(kind, op, value) {
     this.#attach();
     let bytes = EMPTY;
-    if (op === RECORD_SET) {
+    if (op === C.recordSet) {
       const dates = [];
       datePaths(value, [], dates);
       const record = dates.length > 0 && isPlainObject(value) ? { ...value, [DATES_FIELD]: dates } : value;
       bytes = encoder.encode(JSON.stringify(record));
+      if (bytes.length > C.maxEntryBytes) {
+        throw new Error(`dokv: value too large: record of ${bytes.length} bytes exceeds ${C.maxEntryBytes}`);
+      }
     }
     writeIn(bytes);
     let n = 0;
@@ -1046,9 +1111,9 @@ export class DokvObject extends DurableObject {
       n = ex.dokvRecord(this.handle, kind, op, bytes.length);
       if (n < -1) throw new Error(readString(ex.dokvOutput(), -n - 2));
     };
-    if (op === RECORD_GET) run();
+    if (op === C.recordGet) run();
     else this.#transaction(run);
-    if (op !== RECORD_GET) {
+    if (op !== C.recordGet) {
       this.#afterWrite();
       return undefined;
     }
@@ -1137,15 +1202,6 @@ export class DokvObject extends DurableObject {
   }
 }
 
-// Close codes of watches (Go's internal/watch names the same), and what a
-// watcher may send. Go enforces the watcher count and the lag bound.
-const WATCH_PATH = "/__dokv/watch";
-const MAX_CLIENT_MESSAGE_BYTES = 1024;
-const CLOSE_BAD_REQUEST = 1008;
-const CLOSE_MESSAGE_TOO_BIG = 1009;
-const CLOSE_INTERNAL = 1011;
-const CLOSE_TOO_MANY_WATCHERS = 1013;
-
 // taggedMessages decodes the [tag, message] list a watch export left in
 // Go's output (n bytes): u32 tag length, tag, u32 message length, message.
 function taggedMessages(n) {
@@ -1163,24 +1219,33 @@ function taggedMessages(n) {
   return out;
 }
 
-// watchRefusal reads a watch export's refusal (result n < 0): a code byte
-// (1 a bad request, 2 a failure, 3 too many watchers), then the reason.
-const WATCH_REFUSALS = [CLOSE_INTERNAL, CLOSE_BAD_REQUEST, CLOSE_INTERNAL, CLOSE_TOO_MANY_WATCHERS];
+// watchRefusal reads a watch export's refusal (result n < 0): a code byte,
+// which Go maps to a close code (C.refusalCodes), then the reason.
 function watchRefusal(n) {
   const len = -n - 1;
   const base = ex.dokvOutput();
-  return { code: WATCH_REFUSALS[memory()[base]] ?? CLOSE_INTERNAL, reason: readString(base + 1, len - 1) };
+  return { code: C.refusalCodes[memory()[base]] ?? C.closeInternal, reason: readString(base + 1, len - 1) };
 }
 
-function closeMessage(reason) {
-  return JSON.stringify({ type: "close", at: 0, reason }) + "\n";
+// closeReason cuts text to the 123 UTF-8 bytes a close reason may hold,
+// at a character boundary.
+function closeReason(text) {
+  let out = "";
+  let size = 0;
+  for (const ch of text) {
+    size += encoder.encode(ch).length;
+    if (size > 123) break;
+    out += ch;
+  }
+  return out;
 }
 
-// closedStream is the stream of a watch refused with reason.
-function closedStream(reason) {
+// closedStream is the stream of a watch refused with message, Go's close
+// message (one JSON line).
+function closedStream(message) {
   return new ReadableStream({
     start(controller) {
-      controller.enqueue(encoder.encode(closeMessage(reason)));
+      controller.enqueue(encoder.encode(message + "\n"));
       controller.close();
     },
   });

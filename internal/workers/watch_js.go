@@ -79,31 +79,32 @@ func Emit(ctx context.Context, binding, id, key string, event []byte) error {
 // prefixed by the tag of its watchers: u32 tag length, tag, u32 message
 // length, message (little endian).
 
-// When a watch export refuses, output holds a code byte and the reason,
-// and the export returns -(1 + output's length).
-const (
-	watchBad      = 1 // a bad request: invalid key or event
-	watchInternal = 2 // the object failed
-	watchTooMany  = 3 // the object has watch.MaxWatchers
-)
-
-// dokvWatchStart starts a watch of the key staged in input (n bytes) on
-// object h, which has watchers watchers already: output holds its first
-// messages, all with the key's tag. It returns output's length, or a
-// refusal (see watchBad).
+// dokvWatchStart starts a watch on object h, which has watchers watchers
+// already. input holds the stored key (keyLen bytes), then, if afterLen is
+// not negative, the text of the position to resume after (afterLen bytes),
+// which Go parses by the one rule of watch.ParsePosition: the entry module
+// passes on what it received, from a URL or an RPC argument, unread. output
+// holds the watch's first messages, all with the key's tag. It returns
+// output's length, or a refusal (see watchBad).
 //
 //go:wasmexport dokvWatchStart
-func dokvWatchStart(h, n int32, after float64, resume, watchers int32) (result int32) {
+func dokvWatchStart(h, keyLen, afterLen, watchers int32) (result int32) {
 	defer releaseInput()
 	defer recoverWatch(&result)
-	o, key, ok := watchArgs(h, n)
-	if !ok {
+	o, ok := objects[h]
+	if !ok || keyLen < 0 || int(keyLen)+max(int(afterLen), 0) != len(input) {
 		return watchFail(watchInternal, "dokv: unknown object handle or staging mismatch")
 	}
-	if after < 0 || after >= 1<<53 {
-		return watchFail(watchBad, "watch position out of range")
+	key := string(input[:keyLen])
+	var after uint64
+	resume := afterLen >= 0
+	if resume {
+		var err error
+		if after, err = watch.ParsePosition(string(input[keyLen:])); err != nil {
+			return watchFail(watchBad, "after: "+err.Error())
+		}
 	}
-	messages, err := o.Watch(key, uint64(after), resume != 0, int(watchers))
+	messages, err := o.Watch(key, after, resume, int(watchers))
 	if err != nil {
 		return watchError(err)
 	}
@@ -159,14 +160,6 @@ func dokvChanges(h int32) int32 {
 	return int32(len(output))
 }
 
-func watchArgs(h, n int32) (*object.Object, string, bool) {
-	o, ok := objects[h]
-	if !ok || int(n) != len(input) {
-		return nil, "", false
-	}
-	return o, string(input), true
-}
-
 func appendTagged(b []byte, tag string, m []byte) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(tag)))
 	b = append(b, tag...)
@@ -183,12 +176,6 @@ func watchError(err error) int32 {
 	}
 	return watchFail(watchInternal, err.Error())
 }
-
-// dokvWatchMaxLag is watch.MaxLag, the messages a Go watcher may leave
-// unread, for the entry module's watch streams.
-//
-//go:wasmexport dokvWatchMaxLag
-func dokvWatchMaxLag() int32 { return watch.MaxLag }
 
 // watchFail leaves code and msg in output and returns the refusal.
 func watchFail(code byte, msg string) int32 {

@@ -337,12 +337,40 @@ const (
 // NewFlowJobStore returns a store of flow jobs keyed by job ID: PerKey, as
 // @uploadista/kv-store-cloudflare-do routes them, under FlowJobPrefix. opts
 // may override both.
+//
+// In a Worker, a store made here over a WorkersNamespace in that client's
+// layout (WithPartitioning(ObjectNamedByKey()), FlowJobPrefix, the JSON
+// codec) with a TTL (FlowJobRetention, WithTTL or WithTTLFunc) also sets
+// the TTL of the jobs that TypeScript writes through the client's RPC
+// methods on DokvObject: such a write gets the TTL this store would give
+// the same job, so that a job finished from TypeScript expires after the
+// retention as one finished from Go does. Only stores made before Serve,
+// in main, set it: the Durable Object runs in the same Go instance, which
+// always runs main first, so each of its calls sees the same rules. When
+// several stores set one, a job gets the longest TTL any of them gives it
+// (no TTL being the longest): a write from TypeScript cannot say which
+// store it stands for, and keeping a job longer than one store wanted is
+// safer than expiring it sooner than another expects. A store without a
+// TTL sets none. The record's bytes are stored exactly as sent.
 func NewFlowJobStore(ns Namespace, opts ...Option) (*Store[FlowJob], error) {
-	return New[FlowJob](ns, append([]Option{WithPrefix(FlowJobPrefix)}, opts...)...)
+	s, err := New[FlowJob](ns, append([]Option{WithPrefix(FlowJobPrefix)}, opts...)...)
+	if err == nil {
+		registerRecordTTL(s, FlowJobPrefix)
+	}
+	return s, err
 }
 
 // NewUploadFileStore returns a store of uploads keyed by upload ID: PerKey,
 // under UploadFilePrefix. opts may override both.
+//
+// In a Worker, a store made here in the layout of
+// @uploadista/kv-store-cloudflare-do with a TTL (WithTTL or WithTTLFunc)
+// sets the TTL of the upload files TypeScript writes through that client
+// (setUploadFile), by the rules of NewFlowJobStore.
 func NewUploadFileStore(ns Namespace, opts ...Option) (*Store[UploadFile], error) {
-	return New[UploadFile](ns, append([]Option{WithPrefix(UploadFilePrefix)}, opts...)...)
+	s, err := New[UploadFile](ns, append([]Option{WithPrefix(UploadFilePrefix)}, opts...)...)
+	if err == nil {
+		registerRecordTTL(s, UploadFilePrefix)
+	}
+	return s, err
 }

@@ -2,10 +2,12 @@ package dokv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/router"
 )
 
 // MaxTTL is the longest time to live a write may ask for: about 100 years.
@@ -44,6 +46,12 @@ func WithTTLFunc[T any](fn func(value T) time.Duration) Option {
 // for d after the write that finished them, and then lets them expire;
 // running jobs are kept as long as the store's WithTTL says (forever by
 // default). Use it with NewFlowJobStore.
+//
+// In a Worker, a store made by NewFlowJobStore in the layout of
+// @uploadista/kv-store-cloudflare-do (ObjectNamedByKey, FlowJobPrefix, the
+// JSON codec) before Serve also gives its TTLs to the jobs that TypeScript
+// writes through that client's RPC methods on DokvObject (setFlowJob): see
+// NewFlowJobStore.
 func FlowJobRetention(d time.Duration) Option {
 	return WithTTLFunc(func(j FlowJob) time.Duration {
 		if j.Status.Terminal() {
@@ -86,6 +94,70 @@ func (s *Store[T]) ttlFor(value any) (uint64, error) {
 		return 0, err
 	}
 	return ttlMillis(d), nil
+}
+
+// recordTTLRule returns the TTL rule that s sets for the records
+// TypeScript writes through the RPC methods of
+// @uploadista/kv-store-cloudflare-do under prefix (FlowJobPrefix or
+// UploadFilePrefix): the wire TTL that s would give a write of the
+// record's value, from its WithTTLFunc and WithTTL (ttlFor), so that both
+// write paths keep a record equally long. It is nil, setting no rule, when
+// s does not read those records (another partitioning or prefix, or a codec
+// other than JSON, in which TypeScript's records are not written) or has
+// no TTL of its own: a store made only to read the records has no say in
+// how long they are kept.
+func recordTTLRule[T any](s *Store[T], prefix string) func(json []byte) (uint64, error) {
+	if s.router != router.New(router.Named, "", 0, prefix) {
+		return nil
+	}
+	if _, ok := s.codec.(jsonCodec); !ok || (s.ttl == 0 && s.ttlFunc == nil) {
+		return nil
+	}
+	return func(data []byte) (uint64, error) {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return 0, err
+		}
+		return s.ttlFor(v)
+	}
+}
+
+// recordTTLs are the TTL rules that the program's stores set for the
+// records TypeScript writes, by the prefix the records are stored under.
+// In a Worker they are added in main, before Serve, and read by the
+// object's calls after it; a Go wasm instance never runs both at once.
+type recordTTLs map[string][]func(json []byte) (uint64, error)
+
+// addRecordTTL adds the rule of s for the records under prefix, if s sets one.
+func addRecordTTL[T any](rules recordTTLs, s *Store[T], prefix string) {
+	if rule := recordTTLRule(s, prefix); rule != nil {
+		rules[prefix] = append(rules[prefix], rule)
+	}
+}
+
+// ttl is the wire TTL of a write of json under prefix: the longest that any
+// rule gives it, no TTL (0) being the longest of all; 0 with no rule. A
+// record written from TypeScript cannot say which Go store it stands for;
+// keeping it longer than one store wanted costs only storage, while
+// expiring it sooner than another store wanted loses a record that part of
+// the program still expects.
+func (rules recordTTLs) ttl(prefix string, json []byte) (uint64, error) {
+	var longest uint64
+	forever := false
+	for _, rule := range rules[prefix] {
+		// Every rule runs, so that one that refuses the write (a TTL out
+		// of range) refuses it whatever the order of the stores.
+		ttl, err := rule(json)
+		if err != nil {
+			return 0, err
+		}
+		forever = forever || ttl == 0
+		longest = max(longest, ttl)
+	}
+	if forever {
+		return 0, nil
+	}
+	return longest, nil
 }
 
 // SetWithTTL stores value at key, to expire ttl after the object applies

@@ -27,9 +27,20 @@ import (
 // (@uploadista/kv-store-cloudflare-do and effect, installed pinned by
 // npm ci): TypeScript on DokvObject beside Go's fetch.
 var interop = &sharedWorker{
-	pkg:    "./internal/e2e/glueworker",
-	config: interopConfig(),
-	prepare: func(w *workerdtest.Worker) error {
+	pkg:     "./internal/e2e/glueworker",
+	config:  interopConfig(),
+	prepare: withInteropModule(interopConfig()),
+}
+
+func interopConfig() workerfiles.Config {
+	return workerfiles.Config{Name: "dokv-interop", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-interop"}
+}
+
+// withInteropModule returns a prepare step that makes
+// testdata/interop/interop.mjs, bundled with the npm client, the main
+// module of a Worker built with config c (whose binding must be KV).
+func withInteropModule(c workerfiles.Config) func(w *workerdtest.Worker) error {
+	return func(w *workerdtest.Worker) error {
 		root, err := workerdtest.RepoRoot()
 		if err != nil {
 			return err
@@ -42,15 +53,11 @@ var interop = &sharedWorker{
 		if out, err := bundle.CombinedOutput(); err != nil {
 			return fmt.Errorf("bundling the npm client (npm ci installs it): %v\n%s", err, out)
 		}
-		config := strings.Replace(workerfiles.WorkerdConfig(interopConfig()), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
+		config := strings.Replace(workerfiles.WorkerdConfig(c), `(name = "entry.mjs", esModule = embed "entry.mjs"),`,
 			`(name = "interop.mjs", esModule = embed "interop.mjs"),
     (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
 		return os.WriteFile(filepath.Join(w.Dir, "workerd.capnp"), []byte(config), 0o644)
-	},
-}
-
-func interopConfig() workerfiles.Config {
-	return workerfiles.Config{Name: "dokv-interop", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-interop"}
+	}
 }
 
 type tsResult struct {

@@ -24,6 +24,20 @@ var recordKinds = map[int32]RecordKind{}
 // RegisterRecordKind makes kind n servable by dokvRecord.
 func RegisterRecordKind(n int32, k RecordKind) { recordKinds[n] = k }
 
+// recordTTL, when set, gives the time to live, in whole milliseconds on
+// the wire (protocol.Mutation.TTL; 0 for none), of a write of the record
+// json stored under prefix, as the Go program's stores decide it; an error
+// refuses the write. Package dokv sets it (SetRecordTTL).
+var recordTTL func(prefix string, json []byte) (uint64, error)
+
+// SetRecordTTL makes fn decide the TTL of the records dokvRecord writes.
+func SetRecordTTL(fn func(prefix string, json []byte) (uint64, error)) { recordTTL = fn }
+
+// Serving reports whether main has called Serve. The Durable Object's calls
+// come only after that (the entry module runs main until Serve before any
+// call, startGo), so what main set up before Serve every call sees.
+func Serving() bool { return handler != nil }
+
 // Operations of dokvRecord.
 const (
 	recordGet    = 1
@@ -39,6 +53,11 @@ const (
 // record's JSON for a get; -1 when a get finds none; or -(2 + length) with
 // an error message in output, in which case JS throws it (and a write
 // rolls back).
+//
+// A set carries the TTL that the Go program's stores of the kind would give
+// the record (recordTTL), so that a flow job finished from TypeScript
+// expires after FlowJobRetention, and a record of a store with WithTTL
+// expires as Go's writes do; the stored bytes stay exactly what JS sent.
 //
 //go:wasmexport dokvRecord
 func dokvRecord(h, kind, op, n int32) (result int32) {
@@ -71,7 +90,14 @@ func dokvRecord(h, kind, op, n int32) (result int32) {
 		if size := len(key) + len(input); size > protocol.MaxEntryBytes {
 			return recordError(fmt.Sprintf("dokv: value too large: record of %d bytes exceeds %d", size, protocol.MaxEntryBytes))
 		}
-		req = protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{{Key: key, Kind: protocol.KindPut, Value: input}}}
+		var ttl uint64
+		if recordTTL != nil {
+			var err error
+			if ttl, err = recordTTL(k.Prefix, input); err != nil {
+				return recordError("dokv: " + err.Error())
+			}
+		}
+		req = protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{{Key: key, Kind: protocol.KindPut, Value: input, TTL: ttl}}}
 	case recordDelete:
 		req = protocol.Request{Op: protocol.OpWrite, Mutations: []protocol.Mutation{{Key: key, Kind: protocol.KindDelete}}}
 	default:

@@ -10,23 +10,43 @@ import (
 	"io"
 	"sync"
 	"time"
-	"unicode/utf8"
 
+	"github.com/dokv/dokv/internal/exactjson"
 	"github.com/dokv/dokv/internal/listing"
 	"github.com/dokv/dokv/internal/protocol"
 )
 
 // ExportLine is one entry of an export, one JSON object per line (JSON
 // Lines): the key, its version in the exported store, and its value as the
-// store's codec wrote it: inline as Value when those bytes are JSON (as
-// with the default codec), else base64 as Value64. Expires is the key's
-// expiry in Unix milliseconds, if it has one.
+// store's codec wrote it, byte for byte: inline as Value when those bytes
+// can stand in the line verbatim (JSON without line breaks or whitespace
+// at either end, as the default codec writes), else base64 as Value64.
+// Expires is the key's expiry in Unix milliseconds, if it has one.
+//
+// Export writes the lines itself: encoding/json would compact an inline
+// Value and escape <, > and & in it, so a line re-encoded with json.Marshal
+// may no longer hold the stored bytes. Decoding one with json.Unmarshal
+// gives them back exactly.
 type ExportLine struct {
 	Key     string          `json:"key"`
 	Version uint64          `json:"version"`
 	Value   json.RawMessage `json:"value,omitempty"`
 	Value64 []byte          `json:"value64,omitempty"`
 	Expires uint64          `json:"expires,omitempty"`
+}
+
+// appendLine appends the JSON Lines form of rec, newline included.
+func appendLine(b []byte, rec protocol.Record) ([]byte, error) {
+	head, err := json.Marshal(ExportLine{Key: rec.Key, Version: rec.Version, Expires: rec.Expires})
+	if err != nil {
+		return b, err
+	}
+	if exactjson.Inlinable(rec.Value) {
+		head = exactjson.AppendValue(head, rec.Value, nil)
+	} else {
+		head = exactjson.AppendValue(head, nil, rec.Value)
+	}
+	return append(append(b, head...), '\n'), nil
 }
 
 // ExportOptions select what Export writes.
@@ -57,7 +77,8 @@ type Progress struct {
 // Like List, it pages through the objects and holds one page at a time; it
 // is not a snapshot, and needs a listable partitioning (SingleObject or
 // HashShards), else ErrUnsupported. The values are exported as the codec's
-// bytes, never decoded, so any codec exports.
+// bytes, never decoded, so any codec exports, and Import writes back
+// exactly those bytes.
 func (s *Store[T]) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error) {
 	return s.export(ctx, w, opts)
 }
@@ -65,21 +86,15 @@ func (s *Store[T]) Export(ctx context.Context, w io.Writer, opts ExportOptions) 
 func (s *core) export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error) {
 	var p Progress
 	bw := bufio.NewWriterSize(w, 64<<10)
+	var b []byte
 	for rec, err := range s.records(ctx, "export", ListOptions{StartAfter: opts.StartAfter, Limit: opts.Limit}) {
 		if err != nil {
 			return p, err
 		}
-		line := ExportLine{Key: rec.Key, Version: rec.Version, Expires: rec.Expires}
-		if utf8.Valid(rec.Value) && json.Valid(rec.Value) {
-			line.Value = compactJSON(rec.Value)
-		} else {
-			line.Value64 = rec.Value
-		}
-		b, err := json.Marshal(line)
+		b, err = appendLine(b[:0], rec)
 		if err != nil {
 			return p, &Error{Op: "export", Key: rec.Key, Err: ErrDecode, Detail: err.Error()}
 		}
-		b = append(b, '\n')
 		if _, err := bw.Write(b); err != nil {
 			return p, fmt.Errorf("dokv: export: %w", err)
 		}
@@ -97,16 +112,6 @@ func (s *core) export(ctx context.Context, w io.Writer, opts ExportOptions) (Pro
 	return p, nil
 }
 
-// compactJSON returns JSON on one line, so that it fits in JSON Lines.
-func compactJSON(b []byte) json.RawMessage {
-	if !bytes.ContainsAny(b, "\n\r") {
-		return b
-	}
-	var buf bytes.Buffer
-	_ = json.Compact(&buf, b) // b is valid JSON
-	return buf.Bytes()
-}
-
 // importWorkers bounds the writes an import has in flight.
 const importWorkers = 16
 
@@ -114,36 +119,61 @@ const importWorkers = 16
 const maxImportLine = 4 * MaxEntryBytes
 
 // Import writes every entry of an export (JSON Lines, see ExportLine) into
-// the store, under any partitioning: each entry is set to its value (the
-// codec's bytes as exported; the versions are the store's own) with what
-// remains of its TTL (the store's WithTTL for an entry without one), and an
-// entry whose expiry has passed is skipped.
+// the store, under any partitioning: each entry is set to exactly the bytes
+// it was exported with (the versions are the store's own), after they
+// decode with the store's codec as a T. An entry keeps what remains of its
+// expiry, by the namespace's clock; an entry without one gets the TTL the
+// store gives a write of its value (WithTTL, WithTTLFunc, FlowJobRetention);
+// an entry whose expiry has passed is skipped.
+//
 // Importing is idempotent: an import that was interrupted can be run again
-// from the start and ends with the same entries. A malformed line stops the
-// import with ErrInvalidArgument, naming the line; the lines before it may
-// have been imported.
+// from the start and ends with the same entries. A line that is malformed,
+// or whose value does not decode, stops the import with an error wrapping
+// ErrInvalidArgument whose detail starts with "line N: ", N counting the
+// lines of r from 1; nothing of that line or of any later one is written,
+// and the lines before it may have been.
 func (s *Store[T]) Import(ctx context.Context, r io.Reader) (Progress, error) {
-	return s.importFrom(ctx, r)
+	return s.importFrom(ctx, r, s.importTTL)
 }
 
-func (s *core) importFrom(ctx context.Context, r io.Reader) (Progress, error) {
+// importTTL checks that value decodes as a T and returns the wire TTL the
+// store gives a write of it.
+func (s *Store[T]) importTTL(value []byte) (uint64, error) {
+	var v T
+	if err := s.codec.Unmarshal(value, &v); err != nil {
+		return 0, fmt.Errorf("the value does not decode as the store's %T: %w", v, err)
+	}
+	return s.ttlFor(v)
+}
+
+// importEntry is one line of an import, checked and ready to write.
+type importEntry struct {
+	line  int // of the input, from 1
+	key   string
+	value []byte
+	ttl   uint64 // wire milliseconds; 0 for none
+}
+
+// importFrom reads r's lines in order, checks each (ttlOf decodes its value
+// and gives the store's TTL for it) and writes them importWorkers at a time.
+func (s *core) importFrom(ctx context.Context, r io.Reader, ttlOf func([]byte) (uint64, error)) (Progress, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	lines := make(chan ExportLine)
+	entries := make(chan importEntry)
 	var wg sync.WaitGroup
 	for range importWorkers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for line := range lines {
-				if err := s.importLine(ctx, line); err != nil {
-					cancel(err)
+			for e := range entries {
+				if err := s.putRaw(ctx, "import", e.key, e.value, e.ttl); err != nil {
+					cancel(lineError(e.line, err))
 				}
 			}
 		}()
 	}
-	p, readErr := readExport(ctx, r, lines)
-	close(lines)
+	p, readErr := s.readExport(ctx, r, entries, ttlOf)
+	close(entries)
 	wg.Wait()
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return p, err
@@ -154,32 +184,43 @@ func (s *core) importFrom(ctx context.Context, r io.Reader) (Progress, error) {
 	return p, ctx.Err()
 }
 
-// readExport decodes the lines of r into out until r ends or ctx does.
-func readExport(ctx context.Context, r io.Reader, out chan<- ExportLine) (Progress, error) {
+// lineError names the input line in err, a write's error.
+func lineError(line int, err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.Op == "import" {
+		e.Detail = fmt.Sprintf("line %d: %s", line, e.Detail)
+		return e
+	}
+	return err
+}
+
+// readExport checks the lines of r and sends them to out until r ends, a
+// line is refused, or ctx ends.
+func (s *core) readExport(ctx context.Context, r io.Reader, out chan<- importEntry, ttlOf func([]byte) (uint64, error)) (Progress, error) {
 	var p Progress
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxImportLine)
+	now := s.now()
 	for n := 1; sc.Scan(); n++ {
 		raw := sc.Bytes()
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
-		var line ExportLine
-		if err := json.Unmarshal(raw, &line); err != nil || line.Key == "" || (line.Value != nil && line.Value64 != nil) {
-			detail := "a line needs a key and one of value and value64"
-			if err != nil {
-				detail = err.Error()
-			}
-			return p, &Error{Op: "import", Err: ErrInvalidArgument, Detail: fmt.Sprintf("line %d: %s", n, detail)}
+		e, live, err := s.checkLine(raw, ttlOf, now)
+		if err != nil {
+			return p, &Error{Op: "import", Key: e.key, Err: ErrInvalidArgument, Detail: fmt.Sprintf("line %d: %v", n, err)}
 		}
-		select {
-		case out <- line:
-		case <-ctx.Done():
-			return p, nil
+		e.line = n
+		if live {
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return p, nil
+			}
 		}
 		p.Entries++
 		p.Bytes += int64(len(raw)) + 1
-		p.Last = line.Key
+		p.Last = e.key
 	}
 	if err := sc.Err(); err != nil {
 		return p, fmt.Errorf("dokv: import: %w", err)
@@ -187,29 +228,42 @@ func readExport(ctx context.Context, r io.Reader, out chan<- ExportLine) (Progre
 	return p, nil
 }
 
-// importLine writes one imported entry.
-func (s *core) importLine(ctx context.Context, line ExportLine) error {
-	value := []byte(line.Value)
+// checkLine decodes one line of an export and works out its TTL at now:
+// live is false for an entry that expired since the export.
+func (s *core) checkLine(raw []byte, ttlOf func([]byte) (uint64, error), now time.Time) (e importEntry, live bool, err error) {
+	var line ExportLine
+	if err := json.Unmarshal(raw, &line); err != nil {
+		return e, false, err
+	}
+	e.key = line.Key
+	if line.Key == "" || (line.Value != nil && line.Value64 != nil) {
+		return e, false, errors.New("a line needs a key and at most one of value and value64")
+	}
+	e.value = []byte(line.Value)
 	if line.Value == nil {
-		value = line.Value64
-		if value == nil {
-			value = []byte{}
+		e.value = line.Value64
+		if e.value == nil {
+			e.value = []byte{}
 		}
 	}
-	ttl := ttlMillis(s.ttl)
+	ttl, err := ttlOf(e.value)
+	if err != nil {
+		return e, false, err
+	}
+	e.ttl = ttl
 	if line.Expires != 0 {
-		left := int64(line.Expires) - time.Now().UnixMilli()
+		left := int64(line.Expires) - now.UnixMilli()
 		if left <= 0 {
-			return nil // expired since the export
+			return e, false, nil // expired since the export
 		}
-		ttl = uint64(left)
+		e.ttl = uint64(left)
 	}
-	return s.putRaw(ctx, "import", line.Key, value, ttl)
+	return e, true, nil
 }
 
 // putRaw stores data, already encoded by the codec, at key.
 func (s *core) putRaw(ctx context.Context, op, key string, data []byte, ttl uint64) error {
-	if err := checkKey(op, key); err != nil {
+	if err := s.validateKey(op, key); err != nil {
 		return err
 	}
 	object := s.router.ObjectName(key)

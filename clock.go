@@ -17,6 +17,14 @@ type Clock interface {
 	AfterFunc(d time.Duration, f func()) (stop func() bool)
 }
 
+// Clocked is a Namespace whose objects keep the time of a Clock other than
+// the system's, such as a MemoryNamespace made WithClock. A Store over it
+// reads that clock where it must agree with the objects: Import works out
+// the time left of an exported expiry by it.
+type Clocked interface {
+	Clock() Clock
+}
+
 // SystemClock returns the Clock of the operating system, a MemoryNamespace's
 // default.
 func SystemClock() Clock { return systemClock{} }

@@ -110,6 +110,9 @@ func (ns *MemoryNamespace) IDFromName(name string) ObjectID {
 	return sha256.Sum256([]byte(memoryNamespaceClass + name))
 }
 
+// Clock implements Clocked: the clock given WithClock, else SystemClock.
+func (ns *MemoryNamespace) Clock() Clock { return ns.clock }
+
 // Get implements Namespace.
 func (ns *MemoryNamespace) Get(id ObjectID) Stub {
 	return memoryStub{ns: ns, id: id}
@@ -327,6 +330,14 @@ func WithFaults(ns Namespace, faults Faults) *FaultyNamespace {
 
 // IDFromName implements Namespace.
 func (f *FaultyNamespace) IDFromName(name string) ObjectID { return f.inner.IDFromName(name) }
+
+// Clock implements Clocked: the wrapped namespace's clock, or SystemClock.
+func (f *FaultyNamespace) Clock() Clock {
+	if c, ok := f.inner.(Clocked); ok {
+		return c.Clock()
+	}
+	return SystemClock()
+}
 
 // Get implements Namespace.
 func (f *FaultyNamespace) Get(id ObjectID) Stub {

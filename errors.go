@@ -15,8 +15,9 @@ var (
 	// check) did not hold. Nothing was written. Error.Current holds the
 	// version the object found.
 	ErrConflict = errors.New("dokv: version conflict")
-	// ErrInvalidKey: a key is empty, longer than MaxKeyBytes, or not valid
-	// UTF-8. Nothing was sent.
+	// ErrInvalidKey: a key is empty, longer than MaxKeyBytes, not valid
+	// UTF-8, or, under ObjectNamedByKey, starts with "dokv/", the form of
+	// the names of dokv's own objects. Nothing was sent.
 	ErrInvalidKey = errors.New("dokv: invalid key")
 	// ErrValueTooLarge: an encoded key plus value exceeds MaxEntryBytes, or
 	// a request exceeds what one call may carry. Nothing was written.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"math/rand/v2"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
@@ -72,6 +73,9 @@ type core struct {
 	pageSize int
 	retry    RetryPolicy
 	ttl      time.Duration
+	// now is the namespace's clock (see Clocked), which Import reads to
+	// work out what remains of an exported expiry.
+	now func() time.Time
 	// ids caches the IDs of a SingleObject or HashShards store's few
 	// objects; PerKey IDs are derived per call, as their set is unbounded.
 	ids map[string]ObjectID
@@ -101,7 +105,11 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		pageSize: c.pageSize,
 		retry:    c.retry,
 		ttl:      c.ttl,
+		now:      time.Now,
 	}}
+	if c, ok := ns.(Clocked); ok {
+		s.now = c.Clock().Now
+	}
 	if c.ttlFunc != nil {
 		fn, ok := c.ttlFunc.(func(T) time.Duration)
 		if !ok {
@@ -147,7 +155,7 @@ func (s *Store[T]) GetEntry(ctx context.Context, key string) (Entry[T], error) {
 
 func (s *Store[T]) getEntry(ctx context.Context, op, key string) (Entry[T], error) {
 	e := Entry[T]{Key: key}
-	if err := checkKey(op, key); err != nil {
+	if err := s.validateKey(op, key); err != nil {
 		return e, err
 	}
 	object := s.router.ObjectName(key)
@@ -288,7 +296,7 @@ func decodeError(err error) error { return fmt.Errorf("%w: %w", ErrDecode, err) 
 
 // writeOne sends a write of one key. value is encoded for puts.
 func (s *Store[T]) writeOne(ctx context.Context, op, key string, m protocol.Mutation, value any) (uint64, error) {
-	if err := checkKey(op, key); err != nil {
+	if err := s.validateKey(op, key); err != nil {
 		return 0, err
 	}
 	object := s.router.ObjectName(key)
@@ -462,6 +470,19 @@ func statusError(s protocol.Status) error {
 	default:
 		return ErrObject
 	}
+}
+
+// validateKey validates a user key for the store before anything is sent:
+// the rules of every key, and none that the partitioning reserves.
+func (s *core) validateKey(op, key string) error {
+	if err := checkKey(op, key); err != nil {
+		return err
+	}
+	if s.router.Reserved(key) {
+		return &Error{Op: op, Key: key, Err: ErrInvalidKey,
+			Detail: "under ObjectNamedByKey a key may not start with " + strconv.Quote(router.OwnNamePrefix) + ", which names dokv's own objects"}
+	}
+	return nil
 }
 
 // checkKey validates a user key before anything is sent.
@@ -638,7 +659,7 @@ func (t *Txn[T]) Commit(ctx context.Context) (map[string]uint64, error) {
 	object := s.router.ObjectName(t.keys[0])
 	seen := make(map[string]struct{}, len(t.keys))
 	for i, key := range t.keys {
-		if err := checkKey("txn", key); err != nil {
+		if err := s.validateKey("txn", key); err != nil {
 			return nil, err
 		}
 		if o := s.router.ObjectName(key); o != object {

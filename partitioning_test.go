@@ -74,3 +74,49 @@ func TestObjectNamedByKey_RecordsLiveInTheObjectNamedByTheKey(t *testing.T) {
 	require.ErrorIs(t, err, dokv.ErrCrossObject)
 	assert.Equal(t, "ObjectNamedByKey()", dokv.ObjectNamedByKey().String())
 }
+
+// A key equal to the name of another store's object cannot reach that
+// object: under ObjectNamedByKey, keys of the form dokv names its own
+// objects with are refused, and nothing is written anywhere.
+func TestObjectNamedByKey_CannotReachAnotherStoresObject(t *testing.T) {
+	ctx := context.Background()
+	ns := dokv.NewMemoryNamespace()
+	single, err := dokv.New[string](ns, dokv.WithPartitioning(dokv.SingleObject("main")))
+	require.NoError(t, err)
+	sharded, err := dokv.New[string](ns, dokv.WithPartitioning(dokv.HashShards(4)))
+	require.NoError(t, err)
+	perKey, err := dokv.New[string](ns)
+	require.NoError(t, err)
+	require.NoError(t, single.Set(ctx, "mine", "single's"))
+	require.NoError(t, sharded.Set(ctx, "mine", "sharded's"))
+	require.NoError(t, perKey.Set(ctx, "mine", "per key's"))
+
+	named, err := dokv.New[string](ns, dokv.WithPartitioning(dokv.ObjectNamedByKey()))
+	require.NoError(t, err)
+	txnKey := single.ObjectName("mine")
+	for _, key := range []string{single.ObjectName("mine"), sharded.ObjectName("mine"), perKey.ObjectName("mine"), "dokv/anything"} {
+		err := named.Set(ctx, key, "intruder")
+		require.ErrorIs(t, err, dokv.ErrInvalidKey, key)
+		_, err = named.Get(ctx, key)
+		require.ErrorIs(t, err, dokv.ErrInvalidKey, key)
+		require.ErrorIs(t, named.Delete(ctx, key), dokv.ErrInvalidKey, key)
+	}
+	_, err = named.Txn().Set(txnKey, "intruder").Commit(ctx)
+	require.ErrorIs(t, err, dokv.ErrInvalidKey)
+
+	for _, s := range []*dokv.Store[string]{single, sharded} {
+		var keys []string
+		for e, err := range s.List(ctx, dokv.ListOptions{}) {
+			require.NoError(t, err)
+			keys = append(keys, e.Key)
+		}
+		assert.Equal(t, []string{"mine"}, keys, "a store's object holds only its own keys")
+	}
+	got, err := perKey.Get(ctx, "mine")
+	require.NoError(t, err)
+	assert.Equal(t, "per key's", got)
+
+	// Keys that merely contain the prefix elsewhere, as npm-layout IDs may,
+	// are the store's own.
+	require.NoError(t, named.Set(ctx, "upload/dokv/1", "fine"))
+}

@@ -83,7 +83,7 @@ func (s *core) stats(ctx context.Context) (StoreStats, error) {
 // ObjectStats reports the figures of the object that holds key, under any
 // partitioning.
 func (s *Store[T]) ObjectStats(ctx context.Context, key string) (ObjectStats, error) {
-	if err := checkKey("stats", key); err != nil {
+	if err := s.validateKey("stats", key); err != nil {
 		return ObjectStats{}, err
 	}
 	return s.objectStats(ctx, key, s.router.ObjectName(key))

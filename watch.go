@@ -174,7 +174,7 @@ func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) i
 }
 
 func (s *core) openWatch(ctx context.Context, key string, cfg watchConfig) (watchStream, error) {
-	if err := checkKey("watch", key); err != nil {
+	if err := s.validateKey("watch", key); err != nil {
 		return nil, err
 	}
 	object := s.router.ObjectName(key)
@@ -247,7 +247,7 @@ func (s *Store[T]) watchEvent(key, object string, raw []byte) (WatchEvent[T], er
 // connected misses it. An event over MaxEventBytes is refused with
 // ErrValueTooLarge.
 func (s *Store[T]) Emit(ctx context.Context, key string, event any) error {
-	if err := checkKey("emit", key); err != nil {
+	if err := s.validateKey("emit", key); err != nil {
 		return err
 	}
 	object := s.router.ObjectName(key)

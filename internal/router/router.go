@@ -64,6 +64,18 @@ func (r Router) UserKey(stored string) (key string, ok bool) {
 // prefix.
 func (r Router) StoredPrefix(prefix string) string { return r.space + prefix }
 
+// OwnNamePrefix starts the name of every object dokv names itself (PerKey,
+// Single, Shards). Under Named, where the name is the user's key, a key
+// with this prefix is refused (see Reserved), so that no such store reaches
+// an object of another store.
+const OwnNamePrefix = "dokv/"
+
+// Reserved reports whether key may not be used under the router's scheme:
+// under Named, a key that would name one of dokv's own objects.
+func (r Router) Reserved(key string) bool {
+	return r.scheme == Named && strings.HasPrefix(key, OwnNamePrefix)
+}
+
 // ObjectName names the object that holds key.
 func (r Router) ObjectName(key string) string {
 	switch r.scheme {
@@ -74,7 +86,7 @@ func (r Router) ObjectName(key string) string {
 	case Named:
 		return key
 	default:
-		return "dokv/" + r.space + "/key/" + HashTag(key)
+		return OwnNamePrefix + r.space + "/key/" + HashTag(key)
 	}
 }
 
@@ -96,13 +108,13 @@ func (r Router) Objects() []string {
 }
 
 func (r Router) singleName() string {
-	return "dokv/" + r.space + "/single/" + r.name
+	return OwnNamePrefix + r.space + "/single/" + r.name
 }
 
 // shardName includes the shard count: a store resharded to another count is
 // a different set of objects, never a half-visible mix of old placements.
 func (r Router) shardName(i int) string {
-	return "dokv/" + r.space + "/shard/" + strconv.Itoa(r.shards) + "/" + strconv.Itoa(i)
+	return OwnNamePrefix + r.space + "/shard/" + strconv.Itoa(r.shards) + "/" + strconv.Itoa(i)
 }
 
 // HashTag returns the part of key that routing hashes: the text between the

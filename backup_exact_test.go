@@ -1,0 +1,190 @@
+package dokv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"iter"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv/internal/protocol"
+)
+
+// recordOf is a stored record as an export reads it.
+func recordOf(key string, value []byte) protocol.Record {
+	return protocol.Record{Key: key, Version: 7, Value: value}
+}
+
+// exactValues are stored values that a path which re-encodes JSON would
+// change: whitespace, <>&, U+2028/2029, numbers beyond float64, duplicate
+// keys, invalid UTF-8, binary and the empty value.
+var exactValues = []string{
+	``, ` `, `{"a": 1}`, "{\n  \"a\": 1\n}\n", `  "padded"  `, `"<b>&amp;</b>"`,
+	`{"html":"<script>alert(1)</script>"}`, "\"\u2028\u2029\"", `"\u2028"`,
+	`123456789012345678901234567890.123456789e-400`, `-0`, `1E+2`, `{"a":1,"a":2}`,
+	"\"\xff\xfe\"", "\xff\x00\x01", "plain text", `null`, `"é 中文 😀"`, "\t[1,\t2]",
+}
+
+// prefixCodec is a codec of the caller's own, which is neither JSON nor
+// raw: a string stored as "v1:" and its bytes, refused without the prefix.
+type prefixCodec struct{}
+
+func (prefixCodec) Marshal(v any) ([]byte, error) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, errors.New("prefixCodec stores strings")
+	}
+	return []byte("v1:" + s), nil
+}
+
+func (prefixCodec) Unmarshal(data []byte, v any) error {
+	p, ok := v.(*string)
+	if !ok || !bytes.HasPrefix(data, []byte("v1:")) {
+		return errors.New("not a v1 value")
+	}
+	*p = string(data[3:])
+	return nil
+}
+
+// roundTrip exports src (holding value at key "k", written as the codec's
+// bytes) and imports the export into a fresh store of the same options,
+// then returns the bytes the new store holds.
+func roundTrip[T any](t *testing.T, value []byte, opts ...Option) []byte {
+	t.Helper()
+	ctx := context.Background()
+	opts = append([]Option{WithPartitioning(SingleObject("exact"))}, opts...)
+	src, err := New[T](NewMemoryNamespace(), opts...)
+	require.NoError(t, err)
+	dst, err := New[T](NewMemoryNamespace(), opts...)
+	require.NoError(t, err)
+	require.NoError(t, src.putRaw(ctx, "set", "k", value, 0))
+	var export bytes.Buffer
+	_, err = src.Export(ctx, &export, ExportOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 1, bytes.Count(export.Bytes(), []byte("\n")), "one line: %q", export.Bytes())
+	_, err = dst.Import(ctx, &export)
+	require.NoError(t, err, "import of %q", value)
+	got, found, err := dst.getRaw(ctx, "k")
+	require.NoError(t, err)
+	require.True(t, found)
+	return got
+}
+
+// FuzzExportImport_ByteExact proves, over arbitrary values, that an export
+// imported again holds exactly the stored bytes, under every codec the
+// library ships and one of a user's own; and that a value the destination's
+// codec cannot decode is refused, naming the line, with nothing written.
+func FuzzExportImport_ByteExact(f *testing.F) {
+	for _, v := range exactValues {
+		f.Add([]byte(v))
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		if len(value) > 64<<10 {
+			return
+		}
+		assert.Equal(t, value, roundTrip[[]byte](t, value, WithCodec(Raw())), "Raw")
+		custom := append([]byte("v1:"), value...)
+		assert.Equal(t, custom, roundTrip[string](t, custom, WithCodec(prefixCodec{})), "custom codec")
+		if json.Valid(value) {
+			assert.Equal(t, value, roundTrip[any](t, value), "JSON")
+		} else {
+			assertImportRefused[any](t, []byte(`1`), value)
+		}
+	})
+}
+
+// assertImportRefused imports a line holding value, which does not decode
+// under the store's codec, after a good line.
+func assertImportRefused[T any](t *testing.T, good, value []byte, opts ...Option) {
+	t.Helper()
+	ctx := context.Background()
+	dst, err := New[T](NewMemoryNamespace(), append([]Option{WithPartitioning(SingleObject("exact"))}, opts...)...)
+	require.NoError(t, err)
+	var in bytes.Buffer
+	for i, rec := range []struct{ key, value string }{{"good", string(good)}, {"bad", string(value)}, {"after", string(good)}} {
+		line, err := appendLine(nil, recordOf(rec.key, []byte(rec.value)))
+		require.NoError(t, err)
+		in.Write(line)
+		if i == 0 {
+			in.WriteString("\n") // a blank line still counts
+		}
+	}
+	_, err = dst.Import(ctx, &in)
+	require.ErrorIs(t, err, ErrInvalidArgument)
+	var e *Error
+	require.ErrorAs(t, err, &e)
+	assert.True(t, strings.HasPrefix(e.Detail, "line 3: "), "detail %q names the line", e.Detail)
+	_, found, err := dst.getRaw(ctx, "good")
+	require.NoError(t, err)
+	assert.True(t, found, "the line before the refused one was imported")
+	for _, key := range []string{"bad", "after"} {
+		_, found, err := dst.getRaw(ctx, key)
+		require.NoError(t, err)
+		assert.False(t, found, "%s was written", key)
+	}
+}
+
+func TestImport_RefusesValuesTheCodecCannotDecode(t *testing.T) {
+	assertImportRefused[any](t, []byte(`1`), []byte("not json"))
+	assertImportRefused[int](t, []byte(`1`), []byte(`"a string"`))
+	assertImportRefused[string](t, []byte("v1:good"), []byte("no prefix"), WithCodec(prefixCodec{}))
+}
+
+// TestExport_InlinesOnlyWhatStaysExact shows the form of the lines: JSON
+// that can stand verbatim is inline and copied as it is, even with spaces
+// and <>&; anything else is base64.
+func TestExport_InlinesOnlyWhatStaysExact(t *testing.T) {
+	for value, want := range map[string]string{
+		`{"a": "<&>"}`: `{"key":"k","version":7,"value":{"a": "<&>"}}`,
+		"{\"a\":\n1}":  `{"key":"k","version":7,"value64":"eyJhIjoKMX0="}`,
+		` 1`:           `{"key":"k","version":7,"value64":"IDE="}`,
+		``:             `{"key":"k","version":7,"value64":""}`,
+		"\xff":         `{"key":"k","version":7,"value64":"/w=="}`,
+	} {
+		line, err := appendLine(nil, recordOf("k", []byte(value)))
+		require.NoError(t, err)
+		assert.Equal(t, want+"\n", string(line))
+	}
+}
+
+// TestWatch_DeliversExactBytes checks that a Go watcher receives exactly
+// the stored bytes of arbitrary values, in the snapshot and in changes.
+func TestWatch_DeliversExactBytes(t *testing.T) {
+	values := [][]byte{{}, []byte("\xff\x00")}
+	for _, v := range exactValues {
+		values = append(values, []byte(v))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		v := make([]byte, rng.IntN(64))
+		for i := range v {
+			v[i] = byte(rng.IntN(256))
+		}
+		values = append(values, v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := New[[]byte](NewMemoryNamespace(), WithCodec(Raw()))
+	require.NoError(t, err)
+	require.NoError(t, s.putRaw(ctx, "set", "k", values[0], 0))
+	next, stop := iter.Pull2(s.Watch(ctx, "k"))
+	defer stop()
+	ev, err, _ := next()
+	require.NoError(t, err)
+	require.Equal(t, WatchSnapshot, ev.Kind)
+	assert.Equal(t, values[0], ev.Value, "snapshot")
+	for _, v := range values[1:] {
+		require.NoError(t, s.putRaw(ctx, "set", "k", v, 0))
+		ev, err, _ := next()
+		require.NoError(t, err)
+		require.Equal(t, WatchSet, ev.Kind)
+		require.Equal(t, v, ev.Value, "change")
+	}
+}

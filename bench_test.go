@@ -279,6 +279,20 @@ func BenchmarkGet(b *testing.B) {
 	})
 }
 
+// BenchmarkGetMiss reads keys no one wrote, beside BenchmarkGet's hits: a
+// miss should cost what a hit does, and leave nothing behind.
+func BenchmarkGetMiss(b *testing.B) {
+	ctx := context.Background()
+	jobs := benchJobs(benchKeys)
+	impls := flowJobImpls(b, "baseline-map", "dokv-PerKey")
+	runModes(b, impls, nil, func(s benchStore[dokv.FlowJob], i int) error {
+		if _, err := s.Get(ctx, jobs[i].ID); !errors.Is(err, dokv.ErrNotFound) {
+			return fmt.Errorf("a miss gave %v", err)
+		}
+		return nil
+	})
+}
+
 // BenchmarkSet overwrites small FlowJobs at benchKeys keys.
 func BenchmarkSet(b *testing.B) {
 	ctx := context.Background()

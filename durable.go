@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv/internal/object"
+	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/storage"
 	"github.com/dokv/dokv/internal/workers"
 )
@@ -76,6 +77,9 @@ type MemoryNamespace struct {
 	// with its object and written again gets a larger version even when
 	// the clock stands still.
 	dropped droppedVersions
+	// empty holds actors over empty storage that answer reads of objects
+	// that do not exist, so that a miss leaves nothing behind.
+	empty sync.Pool
 }
 
 // MemoryOption configures a MemoryNamespace.
@@ -97,6 +101,7 @@ func NewMemoryNamespace(opts ...MemoryOption) *MemoryNamespace {
 	for _, opt := range opts {
 		opt(ns)
 	}
+	ns.empty.New = func() any { return ns.newActor(storage.NewMemory(), 0) }
 	return ns
 }
 
@@ -161,6 +166,14 @@ func (ns *MemoryNamespace) turn(ctx context.Context, id ObjectID) (*memoryObject
 	}
 }
 
+// exists reports whether object id holds keys or watchers.
+func (ns *MemoryNamespace) exists(id ObjectID) bool {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	_, ok := ns.objects[id]
+	return ok
+}
+
 func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
@@ -198,6 +211,17 @@ type memoryStub struct {
 }
 
 func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
+	if protocol.ReadsOnly(request) && !s.ns.exists(s.id) {
+		// Nothing to read: answer as an empty object would, without making
+		// one. The read takes effect at the moment the object did not
+		// exist, within the call, so it stays linearizable.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		a := s.ns.empty.Get().(*object.Object)
+		defer s.ns.empty.Put(a)
+		return a.Handle(request), nil
+	}
 	o, err := s.ns.turn(ctx, s.id)
 	if err != nil {
 		return nil, err

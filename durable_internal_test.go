@@ -1,10 +1,12 @@
 package dokv
 
 import (
+	"context"
 	"errors"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv/internal/workers"
 )
@@ -53,4 +55,27 @@ func TestDroppedVersions_BoundedAndMonotonic(t *testing.T) {
 	assert.Equal(t, uint64(1000+3*maxRememberedDrops-1), d.take(id(3*maxRememberedDrops-1)), "a recent drop counts on from its own version")
 	assert.GreaterOrEqual(t, d.take(id(0)), uint64(1000), "a forgotten drop is covered by the floor")
 	assert.Equal(t, uint64(1000+2*maxRememberedDrops-1), d.take(id(123456789)), "a new ID starts above every forgotten drop")
+}
+
+// A read of an object that does not exist answers as an empty object would
+// and leaves nothing behind: no object, and no remembered versions.
+func TestMemoryNamespace_MissLeavesNothingBehind(t *testing.T) {
+	ctx := context.Background()
+	ns := NewMemoryNamespace()
+	s, err := New[string](ns)
+	require.NoError(t, err)
+	_, err = s.Get(ctx, "never-written")
+	require.ErrorIs(t, err, ErrNotFound)
+	_, err = s.GetEntry(ctx, "never-written")
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, 0, ns.Objects())
+	assert.Empty(t, ns.dropped.last, "a miss recorded a dropped object")
+
+	// The same object, once written, counts versions as before.
+	v, err := s.SetEntry(ctx, "never-written", "now")
+	require.NoError(t, err)
+	assert.Positive(t, v)
+	got, err := s.Get(ctx, "never-written")
+	require.NoError(t, err)
+	assert.Equal(t, "now", got)
 }

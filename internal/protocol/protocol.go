@@ -74,6 +74,13 @@ const (
 	OpStats Op = 4 // count the keys under a prefix, and the object's storage
 )
 
+// ReadsOnly reports whether the encoded request req can only read and
+// reports nothing of the object's versions: a get or a list. A request it
+// cannot tell counts as one that may write.
+func ReadsOnly(req []byte) bool {
+	return len(req) >= 2 && (Op(req[1]) == OpGet || Op(req[1]) == OpList)
+}
+
 func (o Op) String() string {
 	switch o {
 	case OpGet:

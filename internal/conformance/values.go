@@ -17,6 +17,7 @@ func valueBehaviours() []behaviour {
 	return []behaviour{
 		{"Value/RoundTrip", testValueRoundTrip},
 		{"Value/RawBytes", testRawBytes},
+		{"Value/StatsCountStoredBytes", testStatsCountStoredBytes},
 		{"Value/OneMiB", testOneMiB},
 		{"Value/MissingKeyIsNotFound", testMissingKey},
 		{"Value/DeleteRemoves", testDeleteRemoves},
@@ -163,4 +164,27 @@ func testConcurrentManyKeys(t *testing.T, ns dokv.Namespace) {
 	wg.Wait()
 	entries := collect(t, ctx, s, dokv.ListOptions{})
 	require.Len(t, entries, clients*keysPerClient)
+}
+
+// testStatsCountStoredBytes checks that Stats counts a value's stored bytes,
+// not characters or UTF-16 units: replacing an empty value with v adds
+// exactly len(v) bytes, for text of 1- to 4-byte characters and for bytes
+// that are not UTF-8.
+func testStatsCountStoredBytes(t *testing.T, ns dokv.Namespace) {
+	ctx := testContext(t)
+	s := newStore[[]byte](t, ns, dokv.WithPartitioning(dokv.SingleObject("stats")), dokv.WithCodec(dokv.Raw()))
+	bytesOf := func() int64 {
+		st, err := s.Stats(ctx)
+		require.NoError(t, err)
+		return st.Bytes
+	}
+	for _, v := range []string{"ascii", "é ü", "中文字", "😀🚀", "\xff\xfe\x00", `{"a": "<&>"}`} {
+		require.NoError(t, s.Set(ctx, "k", []byte{}))
+		empty := bytesOf()
+		require.NoError(t, s.Set(ctx, "k", []byte(v)))
+		assert.Equal(t, int64(len(v)), bytesOf()-empty, "value %q", v)
+		got, err := s.Get(ctx, "k")
+		require.NoError(t, err)
+		assert.Equal(t, []byte(v), got, "value %q", v)
+	}
 }

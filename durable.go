@@ -135,7 +135,7 @@ func (ns *MemoryNamespace) Objects() int {
 // storage, as Cloudflare does when it evicts or restarts an object. It waits
 // for the request the object is running.
 func (ns *MemoryNamespace) Reset(id ObjectID) {
-	o, _ := ns.turn(context.Background(), id)
+	o, _ := ns.turn(context.Background(), id, true)
 	o.actor = ns.newActor(o.engine, o.actor.LastVersion())
 	o.release()
 }
@@ -146,14 +146,18 @@ func (ns *MemoryNamespace) newActor(engine *storage.Memory, floor uint64) *objec
 
 func (ns *MemoryNamespace) nowMillis() uint64 { return uint64(max(ns.clock.Now().UnixMilli(), 0)) }
 
-// turn waits for the turn of object id, which it creates if need be; the
-// caller gives it back with release.
-func (ns *MemoryNamespace) turn(ctx context.Context, id ObjectID) (*memoryObject, error) {
+// turn waits for the turn of object id, which it creates if need be and
+// create is set, else returns nil for; the caller gives it back with
+// release.
+func (ns *MemoryNamespace) turn(ctx context.Context, id ObjectID, create bool) (*memoryObject, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		o := ns.object(id)
+		o := ns.object(id, create)
+		if o == nil {
+			return nil, nil
+		}
 		select {
 		case o.turn <- struct{}{}:
 		case <-ctx.Done():
@@ -166,19 +170,13 @@ func (ns *MemoryNamespace) turn(ctx context.Context, id ObjectID) (*memoryObject
 	}
 }
 
-// exists reports whether object id holds keys or watchers.
-func (ns *MemoryNamespace) exists(id ObjectID) bool {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	_, ok := ns.objects[id]
-	return ok
-}
-
-func (ns *MemoryNamespace) object(id ObjectID) *memoryObject {
+// object returns object id; if it does not exist, a new one when create
+// is set, else nil.
+func (ns *MemoryNamespace) object(id ObjectID, create bool) *memoryObject {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	o, ok := ns.objects[id]
-	if !ok {
+	if !ok && create {
 		engine := storage.NewMemory()
 		o = &memoryObject{ns: ns, id: id, turn: make(chan struct{}, 1), engine: engine, actor: ns.newActor(engine, ns.dropped.take(id))}
 		ns.objects[id] = o
@@ -211,20 +209,18 @@ type memoryStub struct {
 }
 
 func (s memoryStub) Call(ctx context.Context, request []byte) ([]byte, error) {
-	if protocol.ReadsOnly(request) && !s.ns.exists(s.id) {
-		// Nothing to read: answer as an empty object would, without making
-		// one. The read takes effect at the moment the object did not
+	o, err := s.ns.turn(ctx, s.id, !protocol.ReadsOnly(request))
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		// A read of an object that does not exist: answer as an empty
+		// object would, without making one, so that a miss leaves nothing
+		// behind. The read takes effect at the moment the object did not
 		// exist, within the call, so it stays linearizable.
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		a := s.ns.empty.Get().(*object.Object)
 		defer s.ns.empty.Put(a)
 		return a.Handle(request), nil
-	}
-	o, err := s.ns.turn(ctx, s.id)
-	if err != nil {
-		return nil, err
 	}
 	defer o.release()
 	reply := o.actor.Handle(request)

@@ -25,7 +25,7 @@ type memoryWatcher struct {
 // Watch implements watchStub: under the object's turn, so that the start
 // message and the changes that follow it are in order.
 func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
-	o, err := s.ns.turn(ctx, s.id)
+	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 
 // Emit implements watchStub.
 func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
-	o, err := s.ns.turn(ctx, s.id)
+	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return err
 	}

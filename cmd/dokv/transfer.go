@@ -81,61 +81,129 @@ func (c *adminClient) do(ctx context.Context, method, route string, query url.Va
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
-		var e struct{ Error string }
-		_ = json.Unmarshal(data, &e)
-		err = fmt.Errorf("%s %s: %s: %s", method, route, resp.Status, e.Error)
+		e := &routeError{method: method, route: route, status: resp.Status}
+		if json.Unmarshal(data, &e.body) != nil || e.body.Error == "" {
+			e.body.Error = strings.TrimSpace(string(data))
+		}
+		err = e
 	}
 	return resp, data, err
 }
 
-// progress prints a progress line to standard error, at most once a second
-// and when done.
+// routeError is an admin route's error response.
+type routeError struct {
+	method, route, status string
+	body                  struct {
+		Error string `json:"error"`
+		// Line is the refused line of an import request's body, counted
+		// from 1; the message then starts with "line Line: ".
+		Line int64 `json:"line"`
+	}
+}
+
+func (e *routeError) Error() string {
+	return fmt.Sprintf("%s %s: %s: %s", e.method, e.route, e.status, e.body.Error)
+}
+
+// stderr is where export and import report their progress; a variable, so
+// that tests can read it.
+var stderr io.Writer = os.Stderr
+
+// progress reports an export's or an import's progress on stderr: one line
+// of entries, bytes and rate, at most once a second while it runs and once
+// when it ends. On a terminal the line is redrawn in place and ended with a
+// newline at the end; elsewhere (a log, a pipe) each report is a line of
+// its own, and the final one is not repeated.
 type progress struct {
+	w       io.Writer
+	tty     bool
 	verb    string
 	start   time.Time
-	last    time.Time
+	last    time.Time // of the last report
 	entries int64
 	bytes   int64
+	shown   string // the last report, "" before the first
 }
 
-func (p *progress) add(entries, bytes int64, done bool) {
+func newProgress(verb string) *progress {
+	now := time.Now()
+	return &progress{w: stderr, tty: isTerminal(stderr), verb: verb, start: now, last: now}
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
+}
+
+// add counts entries and bytes, and reports them if a second has passed
+// since the last report.
+func (p *progress) add(entries, bytes int64) {
 	p.entries += entries
 	p.bytes += bytes
-	now := time.Now()
-	if !done && now.Sub(p.last) < time.Second {
-		return
+	if now := time.Now(); now.Sub(p.last) >= time.Second {
+		p.last = now
+		p.report(false)
 	}
-	p.last = now
-	rate := float64(p.entries) / max(now.Sub(p.start).Seconds(), 1e-3)
-	end := "\r"
-	if done {
-		end = "\n"
-	}
-	fmt.Fprintf(os.Stderr, "%s %d entries, %d bytes, %.0f entries/s%s", p.verb, p.entries, p.bytes, rate, end)
 }
 
-func runExport(fs *flag.FlagSet, args []string) error {
+// done reports the totals as the last line. After a failure it does so only
+// to finish a report already begun: an export refused at once says nothing
+// but its error.
+func (p *progress) done(failed bool) {
+	if failed && p.shown == "" {
+		return
+	}
+	p.report(true)
+}
+
+func (p *progress) report(final bool) {
+	counts := fmt.Sprintf("%s %d entries, %d bytes", p.verb, p.entries, p.bytes)
+	if final && !p.tty && strings.HasPrefix(p.shown, counts+",") {
+		return // the last report, a line of its own, already says it all
+	}
+	line := fmt.Sprintf("%s, %.0f entries/s", counts, float64(p.entries)/max(time.Since(p.start).Seconds(), 1e-3))
+	if !p.tty {
+		fmt.Fprintln(p.w, line)
+		p.shown = line
+		return
+	}
+	// On a terminal the line is drawn over the last report; spaces clear
+	// what is left of a longer one.
+	pad := strings.Repeat(" ", max(len(p.shown)-len(line), 0))
+	end := ""
+	if final {
+		end = "\n"
+	}
+	fmt.Fprintf(p.w, "\r%s%s%s", line, pad, end)
+	p.shown = line
+}
+
+func runExport(fs *flag.FlagSet, args []string) (err error) {
 	var file string
 	c, err := newAdminClient(fs, args, &file, "o", "the file to write (and to resume, if it holds an interrupted export)")
 	if err != nil {
 		return err
 	}
-	var out io.Writer = os.Stdout
-	after := ""
-	if file != "" {
-		f, last, err := openForResume(file)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		out, after = f, last
+	if file == "" {
+		return c.export(context.Background(), os.Stdout, "")
 	}
-	return c.export(context.Background(), out, after)
+	f, err := openForResume(file)
+	if err != nil {
+		return err
+	}
+	defer func() { err = f.finish(err) }()
+	return c.export(context.Background(), f, f.after)
 }
 
 // export copies the store's pages to out, starting after a key.
-func (c *adminClient) export(ctx context.Context, out io.Writer, after string) error {
-	p := &progress{verb: "exported", start: time.Now()}
+func (c *adminClient) export(ctx context.Context, out io.Writer, after string) (err error) {
+	p := newProgress("exported")
+	defer func() { p.done(err != nil) }()
 	for {
 		resp, body, err := c.do(ctx, http.MethodGet, "export", url.Values{"after": {after}}, nil)
 		if err != nil {
@@ -144,49 +212,94 @@ func (c *adminClient) export(ctx context.Context, out io.Writer, after string) e
 		if _, err := out.Write(body); err != nil {
 			return err
 		}
-		p.add(int64(bytes.Count(body, []byte("\n"))), int64(len(body)), false)
+		p.add(int64(bytes.Count(body, []byte("\n"))), int64(len(body)))
 		next := resp.Header.Get("Dokv-Next")
 		if next == "" {
-			p.add(0, 0, true)
 			return nil
 		}
 		after = next
 	}
 }
 
-// openForResume opens file for appending and returns the key of its last
-// complete line ("" for a new or empty file), after cutting off a partial
-// last line.
-func openForResume(file string) (*os.File, string, error) {
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, 0o644)
+// exportFile is the file of `dokv export -o FILE`. Nothing in it changes
+// until the first page arrives, so that an export that fails at once (a
+// wrong secret, an unreachable Worker) leaves the file as it was, and
+// removes it if it created it.
+type exportFile struct {
+	f       *os.File
+	created bool   // the export created the file
+	keep    int64  // the bytes of complete lines it held, which stay
+	after   string // the key of its last complete line, to resume after
+	started bool   // the partial last line is cut off and writing began
+	wrote   int64
+}
+
+// openForResume opens file for writing after its last complete line, or
+// creates it.
+func openForResume(file string) (*exportFile, error) {
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		return &exportFile{f: f, created: true}, nil
+	}
+	if !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	f, err = os.OpenFile(file, os.O_RDWR, 0)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	data, err := io.ReadAll(f)
 	if err != nil {
 		f.Close()
-		return nil, "", err
+		return nil, err
 	}
 	complete := bytes.LastIndexByte(data, '\n') + 1
-	if err := f.Truncate(int64(complete)); err != nil {
-		f.Close()
-		return nil, "", err
-	}
-	if _, err := f.Seek(int64(complete), io.SeekStart); err != nil {
-		f.Close()
-		return nil, "", err
-	}
+	e := &exportFile{f: f, keep: int64(complete)}
 	if complete == 0 {
-		return f, "", nil
+		return e, nil
 	}
 	lines := bytes.Split(bytes.TrimSuffix(data[:complete], []byte("\n")), []byte("\n"))
 	var last dokv.ExportLine
 	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil || last.Key == "" {
 		f.Close()
-		return nil, "", fmt.Errorf("%s: its last line is not an export line; not resuming", file)
+		return nil, fmt.Errorf("%s: its last line is not an export line; not resuming", file)
 	}
-	fmt.Fprintf(os.Stderr, "resuming after %q (%d lines already in %s)\n", last.Key, len(lines), file)
-	return f, last.Key, nil
+	e.after = last.Key
+	fmt.Fprintf(stderr, "resuming after %q (%d lines already in %s)\n", last.Key, len(lines), file)
+	return e, nil
+}
+
+// Write writes p after the complete lines the file held, cutting off a
+// partial last line first.
+func (e *exportFile) Write(p []byte) (int, error) {
+	if !e.started {
+		if err := e.f.Truncate(e.keep); err != nil {
+			return 0, err
+		}
+		if _, err := e.f.Seek(e.keep, io.SeekStart); err != nil {
+			return 0, err
+		}
+		e.started = true
+	}
+	n, err := e.f.Write(p)
+	e.wrote += int64(n)
+	return n, err
+}
+
+// finish closes the file after the export ended with err, and removes it
+// if the export created it and wrote nothing into it. It returns err, or
+// the error of closing the file.
+func (e *exportFile) finish(err error) error {
+	closeErr := e.f.Close()
+	if err != nil {
+		if e.created && e.wrote == 0 {
+			if rmErr := os.Remove(e.f.Name()); rmErr != nil {
+				return errors.Join(err, rmErr)
+			}
+		}
+		return err
+	}
+	return closeErr
 }
 
 func runImport(fs *flag.FlagSet, args []string) error {
@@ -208,24 +321,27 @@ func runImport(fs *flag.FlagSet, args []string) error {
 }
 
 // importFrom sends the lines of in in chunks of at most importChunkBytes.
-func (c *adminClient) importFrom(ctx context.Context, in io.Reader) error {
-	p := &progress{verb: "imported", start: time.Now()}
+func (c *adminClient) importFrom(ctx context.Context, in io.Reader) (err error) {
+	p := newProgress("imported")
+	defer func() { p.done(err != nil) }()
 	r := bufio.NewReaderSize(in, 64<<10)
 	var chunk []byte
+	var sent, lines int64 // the lines of the input sent, and read
 	send := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
 		_, body, err := c.do(ctx, http.MethodPost, "import", url.Values{}, chunk)
 		if err != nil {
-			return err
+			return atInputLine(err, sent)
 		}
 		var got struct{ Entries, Bytes int64 }
 		if err := json.Unmarshal(body, &got); err != nil {
 			return fmt.Errorf("import: %w", err)
 		}
-		p.add(got.Entries, got.Bytes, false)
+		p.add(got.Entries, got.Bytes)
 		chunk = chunk[:0]
+		sent = lines
 		return nil
 	}
 	for {
@@ -237,6 +353,7 @@ func (c *adminClient) importFrom(ctx context.Context, in io.Reader) error {
 				}
 			}
 			chunk = append(chunk, line...)
+			lines++
 		}
 		if err == io.EOF {
 			break
@@ -245,9 +362,23 @@ func (c *adminClient) importFrom(ctx context.Context, in io.Reader) error {
 			return err
 		}
 	}
-	if err := send(); err != nil {
+	return send()
+}
+
+// atInputLine turns the line an import request refused, counted within
+// that request's body, into the line of the input, the request having
+// started after the input's line sent.
+func atInputLine(err error, sent int64) error {
+	var re *routeError
+	if !errors.As(err, &re) || re.body.Line < 1 {
 		return err
 	}
-	p.add(0, 0, true)
-	return nil
+	line := sent + re.body.Line
+	msg, ok := strings.CutPrefix(re.body.Error, fmt.Sprintf("line %d: ", re.body.Line))
+	if !ok {
+		return err
+	}
+	re.body.Error = fmt.Sprintf("line %d: %s", line, msg)
+	re.body.Line = line
+	return re
 }

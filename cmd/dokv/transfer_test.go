@@ -3,14 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,7 +22,8 @@ import (
 	"github.com/dokv/dokv/dokvhttp"
 )
 
-const testSecret = "s3cret-for-tests"
+// testSecret is an admin secret of dokv.AdminSecretMinBytes or more.
+const testSecret = "s3cret-for-the-tests-of-the-admin-routes"
 
 // adminServer serves the admin routes over two in-memory stores, "src"
 // (filled with n entries over 4 shards) and "dst" (empty, one object).
@@ -103,6 +107,8 @@ func TestAdmin_RefusesWithoutTheSecret(t *testing.T) {
 
 	_, err = dokv.AdminHandler("", nil)
 	require.ErrorIs(t, err, dokv.ErrInvalidArgument, "the routes cannot be open")
+	_, err = dokv.AdminHandler(testSecret[:dokv.AdminSecretMinBytes-1], nil)
+	require.ErrorIs(t, err, dokv.ErrInvalidArgument, "nor guessable")
 }
 
 func TestAdmin_UnknownStoreAndBadLines(t *testing.T) {
@@ -112,4 +118,119 @@ func TestAdmin_UnknownStoreAndBadLines(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "bad.jsonl")
 	require.NoError(t, os.WriteFile(file, []byte("{not json}\n"), 0o644))
 	require.ErrorContains(t, run([]string{"import", "-url", url, "-store", "dst", "-i", file}, io.Discard), "400")
+}
+
+func TestImport_NamesTheLineOfTheFile(t *testing.T) {
+	url, _, dst := adminServer(t, 0)
+	t.Setenv(secretEnv, testSecret)
+	// Lines of a third of a request: the second request starts at line 4,
+	// and the malformed line 5 is its line 2.
+	big := func(key string) string {
+		return fmt.Sprintf(`{"key":%q,"value64":"%s"}`, key, base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, importChunkBytes*3/10)))
+	}
+	lines := []string{big("a"), "", big("b"), big("c"), "{not json}", big("d")}
+	file := filepath.Join(t.TempDir(), "bad.jsonl")
+	require.NoError(t, os.WriteFile(file, []byte(strings.Join(lines, "\n")+"\n"), 0o644))
+
+	err := run([]string{"import", "-url", url, "-store", "dst", "-i", file}, io.Discard)
+	require.ErrorContains(t, err, "400")
+	require.ErrorContains(t, err, ": line 5: invalid argument: ")
+	for _, key := range []string{"a", "b"} {
+		_, err := dst.Get(context.Background(), key)
+		require.NoError(t, err, "the first request, before the bad line, was imported")
+	}
+}
+
+func TestExport_AFailureLeavesTheFileAsItWas(t *testing.T) {
+	url, _, _ := adminServer(t, 3)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	dir := t.TempDir()
+	partial := []byte(`{"key":"key-00000","version":1,"value":{"i":0}}` + "\n" + `{"key":"key-0`)
+	for _, tc := range []struct {
+		name, url, secret string
+	}{
+		{"wrong secret", url, testSecret + "x"},
+		{"unreachable", closed.URL, testSecret},
+		{"unknown store", url, testSecret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(secretEnv, tc.secret)
+			store := "src"
+			if tc.name == "unknown store" {
+				store = "nope"
+			}
+			file := filepath.Join(dir, "new.jsonl")
+			require.Error(t, run([]string{"export", "-url", tc.url, "-store", store, "-o", file}, io.Discard))
+			assert.NoFileExists(t, file, "the export created it and wrote nothing")
+
+			resumed := filepath.Join(dir, "partial.jsonl")
+			require.NoError(t, os.WriteFile(resumed, partial, 0o644))
+			require.Error(t, run([]string{"export", "-url", tc.url, "-store", store, "-o", resumed}, io.Discard))
+			data, err := os.ReadFile(resumed)
+			require.NoError(t, err)
+			assert.Equal(t, string(partial), string(data), "an interrupted export, partial line included, is kept")
+
+			empty := filepath.Join(dir, "empty.jsonl")
+			require.NoError(t, os.WriteFile(empty, nil, 0o644))
+			require.Error(t, run([]string{"export", "-url", tc.url, "-store", store, "-o", empty}, io.Discard))
+			assert.FileExists(t, empty, "a file that was there stays")
+		})
+	}
+}
+
+// captureProgress sends progress reports to a buffer for the test.
+func captureProgress(t *testing.T) *bytes.Buffer {
+	var buf bytes.Buffer
+	saved := stderr
+	stderr = &buf
+	t.Cleanup(func() { stderr = saved })
+	return &buf
+}
+
+func TestExportImport_ProgressIsOneLineEndedByANewline(t *testing.T) {
+	url, _, _ := adminServer(t, 3)
+	t.Setenv(secretEnv, testSecret)
+	out := captureProgress(t)
+	file := filepath.Join(t.TempDir(), "export.jsonl")
+	require.NoError(t, run([]string{"export", "-url", url, "-store", "src", "-o", file}, io.Discard))
+	assert.Regexp(t, `^exported 3 entries, \d+ bytes, \d+ entries/s\n$`, out.String())
+
+	out.Reset()
+	require.NoError(t, run([]string{"import", "-url", url, "-store", "dst", "-i", file}, io.Discard))
+	assert.Regexp(t, `^imported 3 entries, \d+ bytes, \d+ entries/s\n$`, out.String())
+
+	out.Reset()
+	t.Setenv(secretEnv, "wrong")
+	require.Error(t, run([]string{"import", "-url", url, "-store", "dst", "-i", file}, io.Discard))
+	assert.Empty(t, out.String(), "a refused import reports no progress")
+}
+
+func TestProgress_ReportsOnceAndEndsItsLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		tty  bool
+		want string
+	}{
+		// A log gets one line a report, and not the last one twice.
+		{"log", false, "copied 2 entries, 20 bytes, R\ncopied 3 entries, 30 bytes, R\n"},
+		// A terminal sees one line redrawn, ended by a newline.
+		{"terminal", true, "\rcopied 2 entries, 20 bytes, R\rcopied 3 entries, 30 bytes, R\rcopied 3 entries, 30 bytes, R\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := &progress{w: &buf, tty: tc.tty, verb: "copied", start: time.Now()}
+			p.add(2, 20) // a report: more than a second since the last (none)
+			p.last = time.Time{}
+			p.add(1, 10)
+			p.done(false)
+			got := regexp.MustCompile(`\d+ entries/s *`).ReplaceAllString(buf.String(), "R")
+			assert.Equal(t, tc.want, got)
+		})
+	}
+	var buf bytes.Buffer
+	p := &progress{w: &buf, verb: "copied", start: time.Now(), last: time.Now()}
+	p.add(1, 10)
+	p.done(true)
+	assert.Empty(t, buf.String(), "a failure before the first report adds none")
 }

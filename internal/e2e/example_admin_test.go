@@ -17,8 +17,8 @@ import (
 )
 
 // exampleAdminSecret enables the example Worker's admin routes in these
-// tests (a Worker secret in production).
-const exampleAdminSecret = "e2e-admin-secret"
+// tests (a Worker secret in production): dokv.AdminSecretMinBytes or more.
+const exampleAdminSecret = "e2e-admin-secret-long-enough-to-guard-stores"
 
 // buildDokv builds cmd/dokv into a temporary directory and returns its path.
 func buildDokv(t *testing.T) string {
@@ -46,7 +46,8 @@ func runDokv(bin, secret string, args ...string) (string, error) {
 
 // On workerd, through the example Worker's admin route: dokv export of the
 // sharded store and dokv import into the single one, an import cut off and
-// run again, and refusals without the secret.
+// run again, an import refused at a malformed line, refusals without the
+// secret (which leave no file behind), and one progress line a command.
 func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 	w := startExample(t)
 	dokvBin := buildDokv(t)
@@ -64,14 +65,23 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%q", auth)
 	}
-	_, err := runDokv(dokvBin, "wrong", "export", "-url", w.URL, "-store", "sharded")
-	require.Error(t, err)
-	assert.NotContains(t, w.Log(), exampleAdminSecret, "the secret is never logged")
+	req, err := http.NewRequest(http.MethodGet, w.URL+dokv.AdminPath+"export?store=sharded", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "bEARER "+exampleAdminSecret)
+	resp, err := workerdtest.Client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the scheme name in any case")
 
 	file := filepath.Join(t.TempDir(), "sharded.jsonl")
+	_, err = runDokv(dokvBin, "wrong", "export", "-url", w.URL, "-store", "sharded", "-o", file)
+	require.Error(t, err)
+	assert.NoFileExists(t, file, "a refused export leaves no file")
+	assert.NotContains(t, w.Log(), exampleAdminSecret, "the secret is never logged")
+
 	stderr, err := runDokv(dokvBin, exampleAdminSecret, "export", "-url", w.URL, "-store", "sharded", "-o", file)
 	require.NoError(t, err, stderr)
-	assert.Contains(t, stderr, "exported")
+	assert.Regexp(t, `^exported 30 entries, \d+ bytes, \d+ entries/s\n$`, stderr, "one progress line")
 	data, err := os.ReadFile(file)
 	require.NoError(t, err)
 	lines := bytes.SplitAfter(data, []byte("\n"))
@@ -82,6 +92,12 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 	require.NoError(t, os.WriteFile(half, bytes.Join(lines[:10], nil), 0o644))
 	stderr, err = runDokv(dokvBin, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", half)
 	require.NoError(t, err, stderr)
+	assert.Regexp(t, `^imported 10 entries, \d+ bytes, \d+ entries/s\n$`, stderr, "one progress line")
+	bad := filepath.Join(t.TempDir(), "bad.jsonl")
+	require.NoError(t, os.WriteFile(bad, append(bytes.Join(lines[:2], nil), "{not json}\n"...), 0o644))
+	stderr, err = runDokv(dokvBin, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", bad)
+	require.Error(t, err)
+	assert.Contains(t, stderr, "400 Bad Request: line 3: invalid argument: ", "the refused line, and no internals")
 	stderr, err = runDokv(dokvBin, exampleAdminSecret, "import", "-url", w.URL, "-store", "single", "-i", file)
 	require.NoError(t, err, stderr)
 	for i := range 30 {

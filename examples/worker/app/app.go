@@ -39,7 +39,8 @@ type config struct {
 // and import of the /single and /sharded stores, for `dokv export` and
 // `dokv import`) while secret returns a non-empty secret. It is called on
 // each admin request, so it may read a Worker secret. Without it, or while
-// it returns "", the routes answer 404.
+// it returns "", the routes answer 404; while it returns a secret shorter
+// than dokv.AdminSecretMinBytes, they answer 500 and log why.
 func WithAdminSecret(secret func() string) Option {
 	return func(c *config) { c.adminSecret = secret }
 }
@@ -167,9 +168,18 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 			if !strings.HasPrefix(r.Path, dokv.AdminPath) || c.adminSecret == nil {
 				return false
 			}
-			h, err := dokv.AdminHandler(c.adminSecret(), admin)
-			if err != nil {
+			secret := c.adminSecret()
+			if secret == "" {
 				return false // no secret: the routes are off
+			}
+			h, err := dokv.AdminHandler(secret, admin)
+			if err != nil {
+				// A secret too short to protect the stores: the operator
+				// meant the routes to be on, so the log says why they are
+				// not, and the client learns nothing of it.
+				log.Printf("app: admin routes off: %v", err)
+				writeFetchBody(w, errorStatusBody(http.StatusInternalServerError, internalMessage))
+				return true
 			}
 			h.ServeFetch(w, r)
 			return true

@@ -1,7 +1,9 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
+	"log"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,16 +77,36 @@ func TestAdminRoutesOnlyWithASecret(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "off without a secret")
 
 	secret = "letmein"
+	var body []byte
+	logged := captureLog(t, func() { resp, body = s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil) })
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "a guessable secret turns the routes off")
+	assert.JSONEq(t, `{"error":"`+internalMessage+`"}`, string(body), "the client learns nothing of it")
+	assert.Contains(t, logged, "at least 32", "the log says why")
+	assert.NotContains(t, logged, "letmein")
+
+	secret = "letmein-letmein-letmein-letmein-letmein"
 	resp, _ = s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	req, err := http.NewRequest(http.MethodPost, s.srv.URL+dokv.AdminPath+"import?store=single", strings.NewReader(`{"key":"k","value64":"aGk="}`+"\n"))
 	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer letmein")
+	req.Header.Set("Authorization", "Bearer "+secret)
 	r, err := s.srv.Client().Do(req)
 	require.NoError(t, err)
 	r.Body.Close()
 	require.Equal(t, http.StatusOK, r.StatusCode)
-	resp, body := s.do(http.MethodGet, "/single/k", nil)
+	resp, body = s.do(http.MethodGet, "/single/k", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "hi", string(body))
+}
+
+// captureLog runs f with the standard logger writing to a buffer, and
+// returns what f logged.
+func captureLog(t *testing.T, f func()) string {
+	t.Helper()
+	var buf bytes.Buffer
+	saved := log.Writer()
+	log.SetOutput(&buf)
+	defer log.SetOutput(saved)
+	f()
+	return buf.String()
 }

@@ -18,7 +18,7 @@
 //	dokv help  [command]         say how to use a command
 //
 // export and import go through the Worker's admin route (dokv.AdminHandler)
-// with the secret in $DOKV_ADMIN_SECRET.
+// with the secret (dokv.AdminSecretMinBytes or more) in $DOKV_ADMIN_SECRET.
 //
 // Run it as `go run github.com/dokv/dokv/cmd/dokv@VERSION`, with the VERSION
 // of dokv in your go.mod. dev needs workerd (`npm install --save-exact

@@ -32,14 +32,16 @@ func init() {
 		doc: "Exports every entry of the store NAME of a running Worker as JSON Lines (key, version, value, expiry) " +
 			"in key order, through the Worker's admin route (dokv.AdminHandler), to FILE (default: standard output). " +
 			"The admin secret is read from $" + secretEnv + ". If FILE holds an interrupted export, the export " +
-			"resumes after its last complete line. A progress line (entries, bytes, rate) goes to standard error.",
+			"resumes after its last complete line. An export that fails before its first page leaves FILE as it was " +
+			"(and no FILE if there was none). A progress line (entries, bytes, rate) goes to standard error.",
 		run: runExport,
 	}
 	commands["import"] = &command{
 		usage: "-url URL -store NAME [-i FILE]",
 		doc: "Imports JSON Lines written by dokv export (from FILE, default standard input) into the store NAME " +
 			"of a running Worker, through its admin route, in requests of up to 4 MiB. Importing is idempotent: " +
-			"run an interrupted import again. The admin secret is read from $" + secretEnv + ".",
+			"run an interrupted import again. A malformed line stops the import with an error that names its line " +
+			"in the input; the lines before it may have been imported. The admin secret is read from $" + secretEnv + ".",
 		run: runImport,
 	}
 }

@@ -675,7 +675,8 @@ function startGo() {
     const why = go.exited ? "exited before it called dokv.Serve" : "did not call dokv.Serve";
     throw new Error(`dokv: the Go program ${why}` + (bindingFailure ? `; ${bindingFailure}` : ""));
   }
-  C = JSON.parse(readString(ex.dokvOutput(), ex.dokvConstants()));
+  const n = ex.dokvConstants(); // before dokvOutput: it moves the output
+  C = JSON.parse(readString(ex.dokvOutput(), n));
 }
 
 // startFailure answers a request when the Go instance cannot start: the

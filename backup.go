@@ -201,7 +201,8 @@ func (s *core) readExport(ctx context.Context, r io.Reader, out chan<- importEnt
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), maxImportLine)
 	now := s.now()
-	for n := 1; sc.Scan(); n++ {
+	n := 1
+	for ; sc.Scan(); n++ {
 		raw := sc.Bytes()
 		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
@@ -222,7 +223,9 @@ func (s *core) readExport(ctx context.Context, r io.Reader, out chan<- importEnt
 		p.Bytes += int64(len(raw)) + 1
 		p.Last = e.key
 	}
-	if err := sc.Err(); err != nil {
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return p, &Error{Op: "import", Err: ErrInvalidArgument, Detail: fmt.Sprintf("line %d: longer than %d bytes", n, maxImportLine)}
+	} else if err != nil {
 		return p, fmt.Errorf("dokv: import: %w", err)
 	}
 	return p, nil

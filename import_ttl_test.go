@@ -3,6 +3,7 @@ package dokv_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,4 +77,16 @@ func TestImport_EntriesWithoutExpiryGetTheStoresTTLRules(t *testing.T) {
 	e, err = dst.GetEntry(ctx, "running")
 	require.NoError(t, err)
 	assert.Equal(t, start.Add(48*time.Hour), e.ExpiresAt, "a running job: the store's TTL")
+}
+
+// A line longer than any export writes is refused as bad input, naming it.
+func TestImport_RefusesATooLongLine(t *testing.T) {
+	s, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()))
+	require.NoError(t, err)
+	in := "{\"key\":\"a\",\"version\":1,\"value64\":\"\"}\n" + strings.Repeat("x", 4*dokv.MaxEntryBytes+1) + "\n"
+	_, err = s.Import(context.Background(), strings.NewReader(in))
+	require.ErrorIs(t, err, dokv.ErrInvalidArgument)
+	var e *dokv.Error
+	require.ErrorAs(t, err, &e)
+	assert.True(t, strings.HasPrefix(e.Detail, "line 2: "), e.Detail)
 }

@@ -104,10 +104,11 @@
 //
 // # Admin
 //
-// With WithAdminSecret returning a secret, dokv.AdminHandler serves
-// /__dokv/admin/export and /__dokv/admin/import for the stores "single"
-// and "sharded" (see `dokv export`, `dokv import`); otherwise those paths
-// answer 404.
+// With WithAdminSecret returning a secret of dokv.AdminSecretMinBytes (32)
+// bytes or more, dokv.AdminHandler serves /__dokv/admin/export and
+// /__dokv/admin/import for the stores "single" and "sharded" (see `dokv
+// export`, `dokv import`); without one those paths answer 404, and with a
+// shorter one 500 (the log says why).
 //
 // # Stats
 //

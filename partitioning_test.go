@@ -2,6 +2,9 @@ package dokv_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"testing"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/internal/protocol"
 )
 
@@ -119,4 +123,20 @@ func TestObjectNamedByKey_CannotReachAnotherStoresObject(t *testing.T) {
 	// Keys that merely contain the prefix elsewhere, as npm-layout IDs may,
 	// are the store's own.
 	require.NoError(t, named.Set(ctx, "upload/dokv/1", "fine"))
+}
+
+// A browser's watch cannot reach another store's object either: ServeWatch
+// refuses the reserved key with 400 before any upgrade.
+func TestObjectNamedByKey_ServeWatchRefusesReservedKeys(t *testing.T) {
+	named, err := dokv.New[string](dokv.NewMemoryNamespace(), dokv.WithPartitioning(dokv.ObjectNamedByKey()))
+	require.NoError(t, err)
+	h := dokvhttp.FromHandler(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+		named.ServeWatch(w, r, r.Query("key"))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/?key="+url.QueryEscape("dokv/0:/single/main"), nil)
+	req.Header.Set("Upgrade", "websocket")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusBadRequest, rec.Code, rec.Body.String())
+	assert.Contains(t, rec.Body.String(), "dokv/")
 }

@@ -1,6 +1,7 @@
 package dokv
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/dokv/dokv/internal/watch"
@@ -26,7 +27,7 @@ func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 		plainError(w, 426, "a watch needs a WebSocket upgrade")
 		return
 	}
-	if err := checkKey("watch", key); err != nil {
+	if err := s.validateKey("watch", key); err != nil {
 		plainError(w, 400, err.Error())
 		return
 	}
@@ -35,7 +36,7 @@ func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 		// The object parses the position again by the same rule (it may be
 		// reached without ServeWatch); refusing here answers a browser with
 		// a status rather than a closed socket.
-		if _, err := watch.ParsePosition(after); err != nil {
+		if _, err := strconv.ParseUint(after, 10, 64); err != nil {
 			plainError(w, 400, "after: "+err.Error())
 			return
 		}

@@ -9,6 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/workerdtest"
 	"github.com/dokv/dokv/internal/workerfiles"
 )
@@ -191,5 +195,87 @@ func TestGlue_WorkersNamespaceChecksTheBinding(t *testing.T) {
 			assert.Contains(t, body, "invalid argument", name)
 			assert.Contains(t, body, name, "the error names the binding")
 		}
+	}
+}
+
+// A declared Content-Length that is not a whole number (negative, signed,
+// spelled otherwise) is answered 400 before any of the body is read.
+// workerd's HTTP server refuses such requests itself, so they are made by
+// a main module that hands a Request of its own to dokv's fetch handler, as
+// a Worker that wraps dokv's does (and as a request from a service binding
+// may arrive).
+func TestGlue_MalformedContentLengthIsRefusedUnread(t *testing.T) {
+	bin := workerdtest.Require(t)
+	w, err := workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
+		Name: "dokv-wrapped", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-wrapped",
+	})
+	require.NoError(t, err)
+	t.Cleanup(w.Remove)
+	// The main module sends PUT /len with body "abc" and the Content-Length
+	// of the query's cl to dokv's fetch handler.
+	wrapper := `import dokv, { DokvObject } from "./entry.mjs";
+export { DokvObject };
+export default {
+  fetch(request, env, ctx) {
+    const cl = new URL(request.url).searchParams.get("cl");
+    const inner = new Request(new URL("/len", request.url), { method: "PUT", headers: { "content-length": cl }, body: "abc" });
+    return dokv.fetch(inner, env, ctx);
+  },
+};
+`
+	require.NoError(t, os.WriteFile(filepath.Join(w.Dir, "wrapper.mjs"), []byte(wrapper), 0o644))
+	config, err := os.ReadFile(filepath.Join(w.Dir, "workerd.capnp"))
+	require.NoError(t, err)
+	wrapped := strings.Replace(string(config),
+		`(name = "entry.mjs", esModule = embed "entry.mjs"),`,
+		`(name = "wrapper.mjs", esModule = embed "wrapper.mjs"),
+    (name = "entry.mjs", esModule = embed "entry.mjs"),`, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(w.Dir, "workerd.capnp"), []byte(wrapped), 0o644))
+	require.NoError(t, w.Start())
+
+	for _, declared := range []string{"-1", "+3", "3.0", "1e3", "0x10", "abc"} {
+		status, body, err := glueDo(t.Context(), w, http.MethodGet, "/?cl="+url.QueryEscape(declared), nil, 30*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusBadRequest, status, "Content-Length: %q: %s", declared, body)
+	}
+	status, body, err := glueDo(t.Context(), w, http.MethodGet, "/?cl=3", nil, 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, status)
+	assert.Equal(t, "3", body)
+}
+
+// A record set over RPC (the npm client's setFlowJob) larger than an entry
+// may be is refused before it is copied into Go's memory: Go would first
+// have refused it as not a flow job, which it is not.
+func TestGlue_OversizedRecordIsRefusedBeforeGo(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("huge-%d", time.Now().UnixNano())
+	r := tsCall(t, w, "setFlowJob", key, strings.Repeat("x", protocol.MaxEntryBytes+1))
+	assert.Contains(t, r.Error, "value too large")
+	assert.NotContains(t, r.Error, "not a valid record", "the value reached Go")
+	_, _, found := goJob(t, w, key)
+	assert.False(t, found, "nothing was stored")
+}
+
+// A Worker whose program asks for a binding the Worker does not have
+// answers its first request 500 saying which binding is missing and which
+// names are bound, in its log and, on a local run, in the response.
+func TestGlue_WrongBindingNameIsNamed(t *testing.T) {
+	bin := workerdtest.Require(t)
+	// The glue Worker asks for KV; this config binds the namespace as JOBS.
+	w, err := workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
+		Name: "dokv-misbound", Bindings: []string{"JOBS"}, UniqueKey: "dokv-e2e-misbound", Vars: map[string]string{"PLAIN": "text"},
+	})
+	require.NoError(t, err)
+	t.Cleanup(w.Remove)
+	require.NoError(t, w.Start())
+
+	status, body, err := glueDo(t.Context(), w, http.MethodGet, "/sleep?ms=0", nil, 30*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusInternalServerError, status)
+	for _, want := range []string{"KV", "JOBS (Durable Object namespace)", "PLAIN (text)"} {
+		assert.Contains(t, body, want, "the response")
+		assert.Eventually(t, func() bool { return strings.Contains(w.Log(), want) }, 5*time.Second, 50*time.Millisecond,
+			"the log names %s:\n%s", want, w.Log())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/watch"
 	"github.com/dokv/dokv/internal/workerdtest"
+	"github.com/dokv/dokv/internal/workerfiles"
 )
 
 // watchMessage is one JSON message of a WebSocket watch, as a browser
@@ -197,12 +200,108 @@ func TestWatch_BadRequestsAndLimits(t *testing.T) {
 	key := fmt.Sprintf("chatty-%d", time.Now().UnixNano())
 	conn := dialWatch(t, w, "/watch?key="+key)
 	readWatch(t, conn)
-	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte("ping")))
+	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte("hello")))
 	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T10:00:00Z")).Error)
 	assert.Equal(t, "set", readWatch(t, conn).Type, "a small message is ignored: the watch goes on")
 	require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte(strings.Repeat("x", 4096))))
 	_, _, err = conn.Read(ctx)
 	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
+}
+
+// A watch position has one spelling, Go's (watch.ParsePosition): ServeWatch
+// answers 400 to a padded or out-of-range position before the upgrade, and
+// a canonical one is served.
+func TestWatch_PositionHasOneSpelling(t *testing.T) {
+	w := interop.start(t)
+	key := fmt.Sprintf("position-%d", time.Now().UnixNano())
+	for _, after := range []string{"007", "00", "-1", "+1", "1.0", "1e3", "9007199254740992", "18446744073709551616"} {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+"/watch?key="+key+"&after="+url.QueryEscape(after), nil)
+		cancel()
+		require.Error(t, err, after)
+		require.NotNil(t, resp, after)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "after=%s", after)
+	}
+	for _, after := range []string{"0", "7", "9007199254740991"} {
+		conn := dialWatch(t, w, "/watch?key="+key+"&after="+after)
+		assert.Equal(t, "start", readWatch(t, conn).Type, "after=%s", after)
+		conn.CloseNow()
+	}
+}
+
+// A watcher's keep-alive, the text "ping", is answered "pong" by the
+// runtime without reaching the object: however many are sent, they never
+// count among the messages that close a chatty client, and the watch goes
+// on. Other messages count, in UTF-8 bytes, not UTF-16 units.
+func TestWatch_ClientMessagesNeverKeepTheObjectAwake(t *testing.T) {
+	w := interop.start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	key := fmt.Sprintf("pings-%d", time.Now().UnixNano())
+	conn := dialWatch(t, w, "/watch?key="+key)
+	readWatch(t, conn)
+	for range 3 * watch.MaxClientMessages {
+		require.NoError(t, conn.Write(ctx, websocket.MessageText, []byte("ping")))
+		typ, data, err := conn.Read(ctx)
+		require.NoError(t, err, "a ping does not close the watch")
+		assert.Equal(t, websocket.MessageText, typ)
+		require.Equal(t, "pong", string(data))
+	}
+	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T10:00:00Z")).Error)
+	assert.Equal(t, "set", readWatch(t, conn).Type, "the watch goes on after the pings")
+
+	// Messages other than a ping are counted: the last one allowed closes
+	// the watch.
+	chatty := dialWatch(t, w, "/watch?key="+key)
+	readWatch(t, chatty)
+	for range watch.MaxClientMessages {
+		require.NoError(t, chatty.Write(ctx, websocket.MessageText, []byte("hello")))
+	}
+	_, _, err := chatty.Read(ctx)
+	assert.Equal(t, websocket.StatusPolicyViolation, websocket.CloseStatus(err), "%v", err)
+
+	// 400 euro signs are 400 UTF-16 units but 1,200 UTF-8 bytes: over the
+	// bound of 1,024 bytes.
+	wide := dialWatch(t, w, "/watch?key="+key)
+	readWatch(t, wide)
+	require.NoError(t, wide.Write(ctx, websocket.MessageText, []byte(strings.Repeat("€", 400))))
+	_, _, err = wide.Read(ctx)
+	assert.Equal(t, websocket.StatusMessageTooBig, websocket.CloseStatus(err), "%v", err)
+}
+
+// A Go watcher inside a Worker that stops reading is dropped with
+// ErrLagging once it is dokv.MaxWatchLag messages behind (plus what the
+// runtime buffers between the object and the Worker), while the writes go
+// on without waiting for it: the in-memory bound, on workerd.
+func TestWatch_LaggingGoWatcherIsDroppedOnWorkers(t *testing.T) {
+	bin := workerdtest.Require(t)
+	lw, err := workerdtest.Build(bin, "./internal/e2e/lagworker", workerfiles.Config{
+		Name: "dokv-lag", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-lag",
+	})
+	require.NoError(t, err)
+	t.Cleanup(lw.Remove)
+	require.NoError(t, lw.Start())
+
+	const writes = 4 * dokv.MaxWatchLag
+	key := fmt.Sprintf("lag-%d", time.Now().UnixNano())
+	resp, err := workerdtest.Client.Get(fmt.Sprintf("%s/lag?key=%s&writes=%d&size=4096", lw.URL, key, writes))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s\n%s", body, lw.Log())
+	var out struct {
+		Writes      int    `json:"writes"`
+		WriteMillis int64  `json:"writeMillis"`
+		Heard       int    `json:"heard"`
+		Lagging     bool   `json:"lagging"`
+		Error       string `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal(body, &out), "%s", body)
+	t.Logf("%d writes in %d ms; the watcher heard %d changes, then: %s", out.Writes, out.WriteMillis, out.Heard, out.Error)
+	assert.Equal(t, writes, out.Writes, "every write went through while the watcher did not read")
+	assert.True(t, out.Lagging, "the watch ends with ErrLagging: %s", out.Error)
+	assert.Less(t, out.Heard, writes, "the watcher was dropped before it heard every change")
 }
 
 // An object serves MaxWatchers watchers; the next WebSocket is accepted

@@ -121,8 +121,8 @@ func (id workersHeaders) all() iter.Seq2[string, string] {
 // RPC methods, numbered as the entry module names them. A record set from
 // TypeScript must decode as its Go type, or it is refused.
 func init() {
-	workers.RegisterRecordKind(1, workers.RecordKind{Prefix: UploadFilePrefix, Validate: decodesAs[UploadFile]})
-	workers.RegisterRecordKind(2, workers.RecordKind{Prefix: FlowJobPrefix, Validate: validFlowJob})
+	workers.RegisterRecordKind(workers.RecordUploadFile, workers.RecordKind{Prefix: UploadFilePrefix, Validate: decodesAs[UploadFile]})
+	workers.RegisterRecordKind(workers.RecordFlowJob, workers.RecordKind{Prefix: FlowJobPrefix, Validate: validFlowJob})
 }
 
 // validFlowJob reports whether data is a flow job with valid statuses.

@@ -1,7 +1,6 @@
 package dokv
 
 import (
-	"strconv"
 	"strings"
 
 	"github.com/dokv/dokv/internal/watch"
@@ -36,7 +35,7 @@ func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 		// The object parses the position again by the same rule (it may be
 		// reached without ServeWatch); refusing here answers a browser with
 		// a status rather than a closed socket.
-		if _, err := strconv.ParseUint(after, 10, 64); err != nil {
+		if _, err := watch.ParsePosition(after); err != nil {
 			plainError(w, 400, "after: "+err.Error())
 			return
 		}

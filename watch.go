@@ -182,8 +182,8 @@ func (s *core) openWatch(ctx context.Context, key string, cfg watchConfig) (watc
 	if !ok {
 		return nil, &Error{Op: "watch", Key: key, Object: object, Err: errNotWatchable}
 	}
-	if cfg.after >= 1<<53 {
-		return nil, &Error{Op: "watch", Key: key, Err: ErrInvalidArgument, Detail: "position beyond 2^53"}
+	if cfg.after > watch.MaxPosition {
+		return nil, &Error{Op: "watch", Key: key, Err: ErrInvalidArgument, Detail: "position beyond 2^53-1"}
 	}
 	stream, err := ws.Watch(ctx, s.router.StoredKey(key), cfg.after, cfg.resume)
 	if err != nil {

@@ -5,11 +5,11 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/internal/conformance"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 func TestConformance_MemoryNamespace(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) dokv.Namespace {
+	dokvtest.RunConformanceTests(t, func(t *testing.T) dokv.Namespace {
 		return dokv.NewMemoryNamespace()
 	})
 }
@@ -21,8 +21,8 @@ func TestConformance_MemoryNamespace(t *testing.T) {
 // conditional writes would rightly fail under them.
 func TestConformance_MemoryNamespaceWithFaults(t *testing.T) {
 	seed := uint64(0)
-	conformance.Run(t, func(t *testing.T) dokv.Namespace {
+	dokvtest.RunConformanceTests(t, func(t *testing.T) dokv.Namespace {
 		seed++
-		return dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: seed, Reset: 0.2, MaxLatency: 100 * time.Microsecond})
+		return dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: seed, Reset: 0.2, MaxLatency: 100 * time.Microsecond})
 	})
 }

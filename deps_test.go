@@ -14,7 +14,7 @@ import (
 // wasm or in a plain Go program: every package it imports is paid for at
 // every cold start of a Worker.
 func TestPackageDependencies(t *testing.T) {
-	forbidden := []string{"os/exec", "net/http", "embed", "github.com/dokv/dokv/internal/workerfiles", "github.com/dokv/dokv/dokvhttp"}
+	forbidden := []string{"os/exec", "net/http", "embed", "github.com/dokv/dokv/internal/workerfiles", "github.com/dokv/dokv/worker/workerhttp"}
 	for _, env := range [][]string{nil, {"GOOS=js", "GOARCH=wasm"}} {
 		cmd := exec.Command("go", "list", "-deps", "github.com/dokv/dokv")
 		cmd.Env = append(cmd.Environ(), env...)

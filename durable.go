@@ -3,12 +3,11 @@ package dokv
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/storage"
@@ -16,46 +15,14 @@ import (
 )
 
 // Namespace is a Durable Object namespace: a class of objects addressed by
-// name. Implementations must be safe for concurrent use.
-//
-// dokv ships two: NewMemoryNamespace, in process, and WorkersNamespace, the
-// Durable Object binding of a Worker.
-type Namespace interface {
-	// IDFromName derives the ID of the object with the given name. It is
-	// deterministic: the same name in the same namespace gives the same ID.
-	IDFromName(name string) ObjectID
-	// Get returns a stub for the object. Getting a stub sends nothing; the
-	// object exists once a call reaches it.
-	Get(id ObjectID) Stub
-}
-
-// Stub carries requests to one object.
-type Stub interface {
-	// Call sends one encoded request to the object and returns its encoded
-	// reply. The object runs its requests one at a time. Call does not
-	// keep request after it returns. An error means the request may or may
-	// not have run; a reply, even one reporting a failure, means it ran.
-	Call(ctx context.Context, request []byte) (reply []byte, err error)
-}
+// name, whose stubs carry a Store's requests to its objects. dokv ships
+// NewMemoryNamespace, in process, and WorkersNamespace, the Durable Object
+// binding of a Worker; package driver states the contract for others.
+type Namespace = driver.Namespace
 
 // ObjectID identifies an object within a namespace: 32 bytes, written as 64
 // lowercase hex digits like a Durable Object ID.
-type ObjectID [32]byte
-
-// String returns the ID as 64 lowercase hex digits.
-func (id ObjectID) String() string { return hex.EncodeToString(id[:]) }
-
-// ParseObjectID parses the 64-hex-digit form that String returns.
-func ParseObjectID(s string) (ObjectID, error) {
-	var id ObjectID
-	if len(s) != 2*len(id) {
-		return id, fmt.Errorf("%w: object ID %q is not 64 hex digits", ErrInvalidArgument, s)
-	}
-	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
-		return id, fmt.Errorf("%w: object ID %q: %v", ErrInvalidArgument, s, err)
-	}
-	return id, nil
-}
+type ObjectID = driver.ObjectID
 
 // MemoryNamespace is a Namespace held in process memory: the embedded
 // default and the fake for unit tests. It runs the same object code as the
@@ -115,11 +82,12 @@ func (ns *MemoryNamespace) IDFromName(name string) ObjectID {
 	return sha256.Sum256([]byte(memoryNamespaceClass + name))
 }
 
-// Clock implements Clocked: the clock given WithClock, else SystemClock.
-func (ns *MemoryNamespace) Clock() Clock { return ns.clock }
+// Now implements driver.Clocked: the time of the clock given WithClock,
+// else the system's.
+func (ns *MemoryNamespace) Now() time.Time { return ns.clock.Now() }
 
 // Get implements Namespace.
-func (ns *MemoryNamespace) Get(id ObjectID) Stub {
+func (ns *MemoryNamespace) Get(id ObjectID) driver.Stub {
 	return memoryStub{ns: ns, id: id}
 }
 
@@ -297,152 +265,4 @@ func callError(ce *workers.CallError) error {
 	default:
 		return fmt.Errorf("%w: %s", ErrUnknownOutcome, ce.Message)
 	}
-}
-
-// Faults are the failures a FaultyNamespace injects, each with the
-// probability of happening to one call. They model what Cloudflare's runtime
-// does to Durable Object calls, so that code can be tested against them.
-type Faults struct {
-	// Seed makes the injected faults a deterministic sequence: the same
-	// seed and the same order of calls give the same faults.
-	Seed uint64
-	// Reset drops the object's in-memory actor state before the call, as an
-	// eviction or restart does; storage is kept. It needs a namespace with
-	// a Reset(ObjectID) method, such as *MemoryNamespace.
-	Reset float64
-	// Overloaded refuses the call with ErrOverloaded; the request does not
-	// run.
-	Overloaded float64
-	// Unavailable fails the call with ErrUnavailable before the request
-	// runs. The caller cannot tell that it did not run.
-	Unavailable float64
-	// LostReply runs the request, then fails the call with
-	// ErrUnknownOutcome, as a connection lost after the object acted would.
-	LostReply float64
-	// MaxLatency delays each call by a random duration up to it.
-	MaxLatency time.Duration
-	// SlowReply delays the reply of every call that ran by this long. A
-	// context that ends meanwhile gets its error although the request ran,
-	// as when a deadline passes while the reply is on its way.
-	SlowReply time.Duration
-}
-
-// FaultCounts reports how many faults a FaultyNamespace injected.
-type FaultCounts struct {
-	Calls, Resets, Overloaded, Unavailable, LostReplies int64
-}
-
-// FaultyNamespace wraps a Namespace and injects Faults into its calls. It is
-// safe for concurrent use.
-type FaultyNamespace struct {
-	inner  Namespace
-	faults Faults
-
-	mu     sync.Mutex
-	rng    *rand.Rand
-	counts FaultCounts
-}
-
-// WithFaults returns ns with faults injected into every call.
-func WithFaults(ns Namespace, faults Faults) *FaultyNamespace {
-	return &FaultyNamespace{inner: ns, faults: faults, rng: rand.New(rand.NewPCG(faults.Seed, faults.Seed^0x9e3779b97f4a7c15))}
-}
-
-// IDFromName implements Namespace.
-func (f *FaultyNamespace) IDFromName(name string) ObjectID { return f.inner.IDFromName(name) }
-
-// Clock implements Clocked: the wrapped namespace's clock, or SystemClock.
-func (f *FaultyNamespace) Clock() Clock {
-	if c, ok := f.inner.(Clocked); ok {
-		return c.Clock()
-	}
-	return SystemClock()
-}
-
-// Get implements Namespace.
-func (f *FaultyNamespace) Get(id ObjectID) Stub {
-	return faultyStub{ns: f, id: id, next: f.inner.Get(id)}
-}
-
-// Counts reports the faults injected so far.
-func (f *FaultyNamespace) Counts() FaultCounts {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.counts
-}
-
-// plan draws the faults of one call.
-type plan struct {
-	reset, overloaded, unavailable, lostReply bool
-	latency                                   time.Duration
-}
-
-func (f *FaultyNamespace) draw() plan {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.counts.Calls++
-	var p plan
-	p.reset = f.rng.Float64() < f.faults.Reset
-	p.overloaded = f.rng.Float64() < f.faults.Overloaded
-	p.unavailable = f.rng.Float64() < f.faults.Unavailable
-	p.lostReply = f.rng.Float64() < f.faults.LostReply
-	if f.faults.MaxLatency > 0 {
-		p.latency = time.Duration(f.rng.Int64N(int64(f.faults.MaxLatency) + 1))
-	}
-	switch {
-	case p.overloaded:
-		f.counts.Overloaded++
-	case p.unavailable:
-		f.counts.Unavailable++
-	case p.lostReply:
-		f.counts.LostReplies++
-	}
-	if p.reset {
-		f.counts.Resets++
-	}
-	return p
-}
-
-type faultyStub struct {
-	ns   *FaultyNamespace
-	id   ObjectID
-	next Stub
-}
-
-type resetter interface{ Reset(ObjectID) }
-
-func (s faultyStub) Call(ctx context.Context, request []byte) ([]byte, error) {
-	p := s.ns.draw()
-	if p.latency > 0 {
-		t := time.NewTimer(p.latency)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return nil, ctx.Err()
-		}
-	}
-	if r, ok := s.ns.inner.(resetter); ok && p.reset {
-		r.Reset(s.id)
-	}
-	switch {
-	case p.overloaded:
-		return nil, fmt.Errorf("%w: injected fault", ErrOverloaded)
-	case p.unavailable:
-		return nil, fmt.Errorf("%w: injected fault before the request ran", ErrUnavailable)
-	}
-	reply, err := s.next.Call(ctx, request)
-	if err == nil && p.lostReply {
-		return nil, fmt.Errorf("%w: injected fault after the request ran", ErrUnknownOutcome)
-	}
-	if err == nil && s.ns.faults.SlowReply > 0 {
-		t := time.NewTimer(s.ns.faults.SlowReply)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	return reply, err
 }

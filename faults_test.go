@@ -10,11 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 func TestRetry_IdempotentCallsSurviveUnavailable(t *testing.T) {
 	ctx := context.Background()
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 7, Unavailable: 0.4})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 7, Unavailable: 0.4})
 	s, err := dokv.New[int](ns, dokv.WithPartitioning(dokv.HashShards(4)),
 		dokv.WithRetry(dokv.RetryPolicy{MaxAttempts: 30, BaseDelay: time.Microsecond, MaxDelay: 10 * time.Microsecond}))
 	require.NoError(t, err)
@@ -32,7 +33,7 @@ func TestRetry_IdempotentCallsSurviveUnavailable(t *testing.T) {
 
 func TestRetry_ConditionalWritesAreNeverResent(t *testing.T) {
 	ctx := context.Background()
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Unavailable: 1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, Unavailable: 1})
 	s, err := dokv.New[int](ns)
 	require.NoError(t, err)
 	_, err = s.CompareAndSwap(ctx, "k", 0, 1)
@@ -46,7 +47,7 @@ func TestRetry_ConditionalWritesAreNeverResent(t *testing.T) {
 }
 
 func TestRetry_OverloadedIsNotRetried(t *testing.T) {
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Overloaded: 1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, Overloaded: 1})
 	s, err := dokv.New[int](ns)
 	require.NoError(t, err)
 	_, err = s.Get(context.Background(), "k")
@@ -56,7 +57,7 @@ func TestRetry_OverloadedIsNotRetried(t *testing.T) {
 }
 
 func TestRetry_GivesUpAfterMaxAttempts(t *testing.T) {
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Unavailable: 1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, Unavailable: 1})
 	s, err := dokv.New[int](ns, dokv.WithRetry(dokv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Microsecond, MaxDelay: time.Microsecond}))
 	require.NoError(t, err)
 	require.ErrorIs(t, s.Set(context.Background(), "k", 1), dokv.ErrUnavailable)
@@ -64,7 +65,7 @@ func TestRetry_GivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 func TestRetry_BoundedByContext(t *testing.T) {
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Unavailable: 1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, Unavailable: 1})
 	s, err := dokv.New[int](ns, dokv.WithRetry(dokv.RetryPolicy{MaxAttempts: 1000, BaseDelay: 10 * time.Millisecond, MaxDelay: time.Second}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -76,7 +77,7 @@ func TestRetry_BoundedByContext(t *testing.T) {
 
 // However many attempts a policy allows, the backoff never overflows.
 func TestRetry_ManyAttemptsNeverPanic(t *testing.T) {
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, Unavailable: 1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, Unavailable: 1})
 	for _, p := range []dokv.RetryPolicy{
 		{MaxAttempts: 70, BaseDelay: time.Nanosecond, MaxDelay: time.Microsecond},
 		{MaxAttempts: 100, BaseDelay: time.Microsecond, MaxDelay: time.Duration(1<<63 - 1)},
@@ -94,7 +95,7 @@ func TestRetry_ManyAttemptsNeverPanic(t *testing.T) {
 func TestFaults_LostReplyRanTheRequest(t *testing.T) {
 	ctx := context.Background()
 	mem := dokv.NewMemoryNamespace()
-	s, err := dokv.New[int](dokv.WithFaults(mem, dokv.Faults{Seed: 1, LostReply: 1}))
+	s, err := dokv.New[int](dokvtest.WithFaults(mem, dokvtest.Faults{Seed: 1, LostReply: 1}))
 	require.NoError(t, err)
 	require.ErrorIs(t, s.Set(ctx, "k", 42), dokv.ErrUnknownOutcome)
 	clean, err := dokv.New[int](mem)
@@ -111,7 +112,7 @@ func TestFaults_LostReplyRanTheRequest(t *testing.T) {
 func TestUpdate_NeverAppliesTwice(t *testing.T) {
 	ctx := context.Background()
 	mem := dokv.NewMemoryNamespace()
-	s, err := dokv.New[int](dokv.WithFaults(mem, dokv.Faults{Seed: 3, LostReply: 0.3}))
+	s, err := dokv.New[int](dokvtest.WithFaults(mem, dokvtest.Faults{Seed: 3, LostReply: 0.3}))
 	require.NoError(t, err)
 	clean, err := dokv.New[int](mem)
 	require.NoError(t, err)
@@ -136,8 +137,8 @@ func TestUpdate_NeverAppliesTwice(t *testing.T) {
 }
 
 func TestFaults_DeterministicUnderSeed(t *testing.T) {
-	run := func() dokv.FaultCounts {
-		ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 99, Reset: 0.2, Overloaded: 0.1, Unavailable: 0.1, LostReply: 0.1})
+	run := func() dokvtest.FaultCounts {
+		ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 99, Reset: 0.2, Overloaded: 0.1, Unavailable: 0.1, LostReply: 0.1})
 		s, err := dokv.New[int](ns, dokv.WithRetry(dokv.RetryPolicy{MaxAttempts: 1}))
 		require.NoError(t, err)
 		for i := range 200 {
@@ -152,7 +153,7 @@ func TestFaults_DeterministicUnderSeed(t *testing.T) {
 }
 
 func TestFaults_LatencyHonoursContext(t *testing.T) {
-	s, err := dokv.New[int](dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, MaxLatency: time.Hour}))
+	s, err := dokv.New[int](dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, MaxLatency: time.Hour}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/listing"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/router"
@@ -73,7 +74,7 @@ type core struct {
 	pageSize int
 	retry    RetryPolicy
 	ttl      time.Duration
-	// now is the namespace's clock (see Clocked), which Import reads to
+	// now is the namespace's clock (driver.Clocked), which Import reads to
 	// work out what remains of an exported expiry.
 	now func() time.Time
 	// ids caches the IDs of a SingleObject or HashShards store's few
@@ -107,8 +108,8 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		ttl:      c.ttl,
 		now:      time.Now,
 	}}
-	if c, ok := ns.(Clocked); ok {
-		s.now = c.Clock().Now
+	if c, ok := ns.(driver.Clocked); ok {
+		s.now = c.Now
 	}
 	if c.ttlFunc != nil {
 		fn, ok := c.ttlFunc.(func(T) time.Duration)

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 	"github.com/dokv/dokv/internal/lincheck"
 )
 
@@ -19,15 +20,15 @@ import (
 func TestLinearizability_MemoryNamespace(t *testing.T) {
 	faults := []struct {
 		name   string
-		faults dokv.Faults
+		faults dokvtest.Faults
 	}{
-		{"NoFaults", dokv.Faults{}},
-		{"Reset", dokv.Faults{Reset: 0.2}},
-		{"Overloaded", dokv.Faults{Overloaded: 0.1}},
-		{"Unavailable", dokv.Faults{Unavailable: 0.2}},
-		{"LostReply", dokv.Faults{LostReply: 0.05}},
-		{"MaxLatency", dokv.Faults{MaxLatency: 500 * time.Microsecond}},
-		{"AllFaults", dokv.Faults{Reset: 0.1, Overloaded: 0.05, Unavailable: 0.1, LostReply: 0.05, MaxLatency: 500 * time.Microsecond}},
+		{"NoFaults", dokvtest.Faults{}},
+		{"Reset", dokvtest.Faults{Reset: 0.2}},
+		{"Overloaded", dokvtest.Faults{Overloaded: 0.1}},
+		{"Unavailable", dokvtest.Faults{Unavailable: 0.2}},
+		{"LostReply", dokvtest.Faults{LostReply: 0.05}},
+		{"MaxLatency", dokvtest.Faults{MaxLatency: 500 * time.Microsecond}},
+		{"AllFaults", dokvtest.Faults{Reset: 0.1, Overloaded: 0.05, Unavailable: 0.1, LostReply: 0.05, MaxLatency: 500 * time.Microsecond}},
 	}
 	partitionings := []dokv.Partitioning{dokv.PerKey(), dokv.HashShards(2)}
 	// Retries of idempotent calls after ErrUnavailable, with delays small
@@ -40,7 +41,7 @@ func TestLinearizability_MemoryNamespace(t *testing.T) {
 			t.Run(fc.name+"/"+p.String(), func(t *testing.T) {
 				f := fc.faults
 				f.Seed = uint64(100*fi + pi + 1)
-				ns := dokv.WithFaults(dokv.NewMemoryNamespace(), f)
+				ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), f)
 				res := lincheck.Run(t, ns, lincheck.Config{
 					Clients: 16,
 					Ops:     10_000,
@@ -77,7 +78,7 @@ func TestLinearizability_MemoryNamespace(t *testing.T) {
 					assert.Positive(t, st.UnknownWrites)
 					assert.Positive(t, st.UnknownWritesSeen, "some lost-reply writes were observed, resolving their versions")
 				}
-				if f == (dokv.Faults{Seed: f.Seed}) {
+				if f == (dokvtest.Faults{Seed: f.Seed}) {
 					assert.Zero(t, st.UnknownWrites+st.UnknownGets+st.Overloaded)
 				}
 			})

@@ -12,8 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/worker"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 // Under ObjectNamedByKey, a record lives in the object named by its key
@@ -130,7 +131,7 @@ func TestObjectNamedByKey_CannotReachAnotherStoresObject(t *testing.T) {
 func TestObjectNamedByKey_ServeWatchRefusesReservedKeys(t *testing.T) {
 	named, err := dokv.New[string](dokv.NewMemoryNamespace(), dokv.WithPartitioning(dokv.ObjectNamedByKey()))
 	require.NoError(t, err)
-	h := dokvhttp.FromHandler(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	h := workerhttp.FromHandler(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		named.ServeWatch(w, r, r.Query("key"))
 	}))
 	req := httptest.NewRequest(http.MethodGet, "/?key="+url.QueryEscape("dokv/0:/single/main"), nil)

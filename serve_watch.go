@@ -1,9 +1,12 @@
 package dokv
 
 import (
+	"encoding/json"
 	"strings"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/watch"
+	"github.com/dokv/dokv/worker"
 )
 
 // ServeWatch hands a browser's WebSocket upgrade request to the object
@@ -16,11 +19,15 @@ import (
 //
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an
 // invalid key or position (a position is written in canonical decimal: "0",
-// or digits without a leading zero, below 2^53), and 501 when the store's namespace is not a
-// Workers namespace: in process, watch with Store.Watch.
-func (s *Store[T]) ServeWatch(w *ResponseWriter, r *Request, key string) { s.serveWatch(w, r, key) }
+// or digits without a leading zero, below 2^53), 501 when the store's namespace cannot
+// hand a WebSocket to its objects (driver.WebSocketForwarder; in process,
+// watch with Store.Watch), and 502 when the object cannot be reached. Its
+// errors are JSON: {"error": "..."}.
+func (s *Store[T]) ServeWatch(w *worker.ResponseWriter, r *worker.Request, key string) {
+	s.serveWatch(w, r, key)
+}
 
-func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
+func (s *core) serveWatch(w *worker.ResponseWriter, r *worker.Request, key string) {
 	if !strings.EqualFold(r.Header("Upgrade"), "websocket") {
 		w.SetHeader("Upgrade", "websocket")
 		plainError(w, 426, "a watch needs a WebSocket upgrade")
@@ -41,15 +48,23 @@ func (s *core) serveWatch(w *ResponseWriter, r *Request, key string) {
 		}
 		query += "&after=" + after
 	}
-	if err := forwardWatch(w, r, s.ns, s.objectID(s.router.ObjectName(key)), "https://dokv"+watch.Path+"?"+query); err != nil {
-		plainError(w, 501, err.Error())
+	fw, ok := s.ns.(driver.WebSocketForwarder)
+	if !ok {
+		plainError(w, 501, errNoWebSocketWatch.Error())
+		return
+	}
+	if err := fw.ForwardWebSocket(w, r, s.objectID(s.router.ObjectName(key)), "https://dokv"+watch.Path+"?"+query); err != nil {
+		plainError(w, 502, "the object did not take the watch: "+err.Error())
 	}
 }
 
-func plainError(w *ResponseWriter, status int, msg string) {
-	w.SetHeader("Content-Type", "text/plain; charset=utf-8")
+// plainError answers a watch that was not handed over with a JSON error,
+// {"error": msg}, as a browser's fetch of the same URL can read it.
+func plainError(w *worker.ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.SetHeader("Content-Type", "application/json")
 	w.WriteHeader(status)
-	w.WriteString(msg)
+	w.Write(b)
 }
 
 // queryEscape percent-encodes s for a URL query, leaving only unreserved

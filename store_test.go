@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/protocol"
 )
 
@@ -22,7 +23,7 @@ type stubFunc func(ctx context.Context, req []byte) ([]byte, error)
 func (f stubFunc) IDFromName(name string) dokv.ObjectID {
 	return dokv.NewMemoryNamespace().IDFromName(name)
 }
-func (f stubFunc) Get(dokv.ObjectID) dokv.Stub { return f }
+func (f stubFunc) Get(dokv.ObjectID) driver.Stub { return f }
 func (f stubFunc) Call(ctx context.Context, req []byte) ([]byte, error) {
 	return f(ctx, req)
 }
@@ -199,13 +200,6 @@ func TestCodec_RawRejectsOtherTypes(t *testing.T) {
 	require.ErrorIs(t, err, dokv.ErrDecode)
 	_, err = s.Get(context.Background(), "k")
 	require.ErrorIs(t, err, dokv.ErrNotFound, "nothing was stored")
-}
-
-func TestParseObjectID_RejectsBadInput(t *testing.T) {
-	for _, s := range []string{"", "abc", "zz" + string(make([]byte, 62))} {
-		_, err := dokv.ParseObjectID(s)
-		require.ErrorIs(t, err, dokv.ErrInvalidArgument, "%q", s)
-	}
 }
 
 func TestMemoryNamespace_ResetKeepsStorage(t *testing.T) {

@@ -10,13 +10,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 var epoch = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
 
-func newClockStore[T any](t *testing.T, opts ...dokv.Option) (*dokv.Store[T], *dokv.MemoryNamespace, *dokv.ManualClock) {
+func newClockStore[T any](t *testing.T, opts ...dokv.Option) (*dokv.Store[T], *dokv.MemoryNamespace, *dokvtest.ManualClock) {
 	t.Helper()
-	clock := dokv.NewManualClock(epoch)
+	clock := dokvtest.NewManualClock(epoch)
 	ns := dokv.NewMemoryNamespace(dokv.WithClock(clock))
 	s, err := dokv.New[T](ns, opts...)
 	require.NoError(t, err)
@@ -172,7 +173,7 @@ func TestTTL_WatchersSeeTheExpiry(t *testing.T) {
 
 func TestFlowJobRetention_FinishedJobsExpire(t *testing.T) {
 	ctx := t.Context()
-	clock := dokv.NewManualClock(epoch)
+	clock := dokvtest.NewManualClock(epoch)
 	jobs, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(dokv.WithClock(clock)), dokv.FlowJobRetention(time.Hour))
 	require.NoError(t, err)
 	running := dokv.NewFlowJob("flow", "storage")

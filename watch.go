@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/watch"
 )
 
@@ -107,26 +108,8 @@ func WatchAfter(at uint64) WatchOption {
 }
 
 // errNotWatchable is the error of a watch or an event on a namespace whose
-// stubs are not watchStubs.
+// stubs are not driver.Watchers.
 var errNotWatchable = fmt.Errorf("%w: the namespace's objects cannot be watched", ErrUnsupported)
-
-// watchStub is a Stub whose object can be watched. The stubs of
-// MemoryNamespace and WorkersNamespace are.
-type watchStub interface {
-	// Watch starts a watch of a stored key. The stream's messages are
-	// watch.Message JSON; a close message ends it.
-	Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error)
-	// Emit delivers an event (JSON) to the watchers of a stored key.
-	Emit(ctx context.Context, key string, event []byte) error
-}
-
-// watchStream is an open watch.
-type watchStream interface {
-	// Next returns the next message, waiting for it until ctx ends.
-	Next(ctx context.Context) ([]byte, error)
-	// Close ends the watch.
-	Close()
-}
 
 // Watch follows key: it yields the key's state, then every change to it
 // and every event emitted to it, in the order the object applied them,
@@ -173,12 +156,12 @@ func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) i
 	}
 }
 
-func (s *core) openWatch(ctx context.Context, key string, cfg watchConfig) (watchStream, error) {
+func (s *core) openWatch(ctx context.Context, key string, cfg watchConfig) (driver.WatchStream, error) {
 	if err := s.validateKey("watch", key); err != nil {
 		return nil, err
 	}
 	object := s.router.ObjectName(key)
-	ws, ok := s.ns.Get(s.objectID(object)).(watchStub)
+	ws, ok := s.ns.Get(s.objectID(object)).(driver.Watcher)
 	if !ok {
 		return nil, &Error{Op: "watch", Key: key, Object: object, Err: errNotWatchable}
 	}
@@ -259,7 +242,7 @@ func (s *Store[T]) Emit(ctx context.Context, key string, event any) error {
 		return &Error{Op: "emit", Key: key, Err: ErrValueTooLarge,
 			Detail: fmt.Sprintf("event of %d bytes exceeds %d", len(data), MaxEventBytes)}
 	}
-	ws, ok := s.ns.Get(s.objectID(object)).(watchStub)
+	ws, ok := s.ns.Get(s.objectID(object)).(driver.Watcher)
 	if !ok {
 		return &Error{Op: "emit", Key: key, Object: object, Err: errNotWatchable}
 	}
@@ -276,23 +259,4 @@ func (s *Store[T]) Emit(ctx context.Context, key string, event any) error {
 		return &Error{Op: "emit", Key: key, Object: object, Err: err}
 	}
 	return nil
-}
-
-// Watch implements watchStub without faults: a FaultyNamespace injects
-// faults into calls only.
-func (s faultyStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
-	ws, ok := s.next.(watchStub)
-	if !ok {
-		return nil, errNotWatchable
-	}
-	return ws.Watch(ctx, key, after, resume)
-}
-
-// Emit implements watchStub without faults.
-func (s faultyStub) Emit(ctx context.Context, key string, event []byte) error {
-	ws, ok := s.next.(watchStub)
-	if !ok {
-		return errNotWatchable
-	}
-	return ws.Emit(ctx, key, event)
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/workers"
+	"github.com/dokv/dokv/worker"
 )
 
-// Watch implements watchStub over the object's watch RPC method.
-func (s workersStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
+// Watch implements driver.Watcher over the object's watch RPC method.
+func (s workersStub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
 	if s.id == (ObjectID{}) {
 		return nil, s.badBinding()
 	}
@@ -22,7 +24,7 @@ func (s workersStub) Watch(ctx context.Context, key string, after uint64, resume
 	return workersStream{stream}, nil
 }
 
-// Emit implements watchStub over the object's watchEmit RPC method.
+// Emit implements driver.Watcher over the object's watchEmit RPC method.
 func (s workersStub) Emit(ctx context.Context, key string, event []byte) error {
 	if s.id == (ObjectID{}) {
 		return s.badBinding()
@@ -56,16 +58,8 @@ func (w workersStream) Next(ctx context.Context) ([]byte, error) {
 
 func (w workersStream) Close() { w.s.Close() }
 
-// forwardWatch has the entry module answer r with the response of the
-// object's fetch handler to url.
-func forwardWatch(w *ResponseWriter, r *Request, ns Namespace, id ObjectID, url string) error {
-	wn, ok := ns.(*workersNamespace)
-	if !ok {
-		return errNoWebSocketWatch
-	}
-	if err := workers.Forward(r.Context(), wn.binding, id.String(), url); err != nil {
-		return err
-	}
-	w.forwarded = true
-	return nil
+// ForwardWebSocket implements driver.WebSocketForwarder: the entry module
+// answers r with the response of the object's fetch handler to url.
+func (n *workersNamespace) ForwardWebSocket(w *worker.ResponseWriter, r *worker.Request, id ObjectID, url string) error {
+	return worker.ForwardToObject(w, r, n.binding, id.String(), url)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/watch"
 )
@@ -24,7 +25,7 @@ type memoryWatcher struct {
 
 // Watch implements watchStub: under the object's turn, so that the start
 // message and the changes that follow it are in order.
-func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (watchStream, error) {
+func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
 	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return nil, err

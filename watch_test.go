@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 // watcher pulls the events of one watch.
@@ -362,7 +363,7 @@ func TestWatch_BadInput(t *testing.T) {
 func TestWatch_ThroughFaultyNamespace(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	s, err := dokv.New[string](dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 1, MaxLatency: time.Millisecond}))
+	s, err := dokv.New[string](dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 1, MaxLatency: time.Millisecond}))
 	require.NoError(t, err)
 	w := watchKey(t, ctx, s, "k")
 	w.event(t)

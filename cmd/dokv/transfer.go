@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/backup"
 )
 
 // secretEnv names the environment variable that holds the admin secret: a
@@ -30,7 +30,7 @@ func init() {
 	commands["export"] = &command{
 		usage: "-url URL -store NAME [-o FILE]",
 		doc: "Exports every entry of the store NAME of a running Worker as JSON Lines (key, version, value, expiry) " +
-			"in key order, through the Worker's admin route (dokv.AdminHandler), to FILE (default: standard output). " +
+			"in key order, through the Worker's admin route (backup.AdminHandler), to FILE (default: standard output). " +
 			"The admin secret is read from $" + secretEnv + ". If FILE holds an interrupted export, the export " +
 			"resumes after its last complete line. An export that fails before its first page leaves FILE as it was " +
 			"(and no FILE if there was none). A progress line (entries, bytes, rate) goes to standard error.",
@@ -71,7 +71,7 @@ func newAdminClient(fs *flag.FlagSet, args []string, file *string, fileFlag, fil
 
 func (c *adminClient) do(ctx context.Context, method, route string, query url.Values, body []byte) (*http.Response, []byte, error) {
 	query.Set("store", c.store)
-	req, err := http.NewRequestWithContext(ctx, method, c.base+dokv.AdminPath+route+"?"+query.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, c.base+backup.AdminPath+route+"?"+query.Encode(), bytes.NewReader(body))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -261,7 +261,7 @@ func openForResume(file string) (*exportFile, error) {
 		return e, nil
 	}
 	lines := bytes.Split(bytes.TrimSuffix(data[:complete], []byte("\n")), []byte("\n"))
-	var last dokv.ExportLine
+	var last backup.Line
 	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil || last.Key == "" {
 		f.Close()
 		return nil, fmt.Errorf("%s: its last line is not an export line; not resuming", file)

@@ -19,10 +19,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/backup"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
-// testSecret is an admin secret of dokv.AdminSecretMinBytes or more.
+// testSecret is an admin secret of backup.AdminSecretMinBytes or more.
 const testSecret = "s3cret-for-the-tests-of-the-admin-routes"
 
 // adminServer serves the admin routes over two in-memory stores, "src"
@@ -38,9 +39,9 @@ func adminServer(t *testing.T, n int) (url string, src, dst *dokv.Store[[]byte])
 	for i := range n {
 		require.NoError(t, src.Set(context.Background(), fmt.Sprintf("key-%05d", i), []byte(fmt.Sprintf(`{"i":%d}`, i))))
 	}
-	h, err := dokv.AdminHandler(testSecret, map[string]dokv.AdminStore{"src": src, "dst": dst})
+	h, err := backup.AdminHandler(testSecret, map[string]backup.Store{"src": src, "dst": dst})
 	require.NoError(t, err)
-	srv := httptest.NewServer(dokvhttp.FromHandler(h))
+	srv := httptest.NewServer(workerhttp.FromHandler(h))
 	t.Cleanup(srv.Close)
 	return srv.URL, src, dst
 }
@@ -55,7 +56,7 @@ func TestExportImport_ThroughTheAdminRoute(t *testing.T) {
 	assert.Equal(t, 2500, bytes.Count(data, []byte("\n")))
 
 	require.NoError(t, run([]string{"import", "-url", url, "-store", "dst", "-i", file}, io.Discard))
-	rep, err := dokv.Verify(context.Background(), src, dst)
+	rep, err := backup.Verify(context.Background(), dst, src)
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "%+v", rep)
 	assert.Equal(t, int64(2500), rep.Compared)
@@ -85,7 +86,7 @@ func TestAdmin_RefusesWithoutTheSecret(t *testing.T) {
 	for _, auth := range []string{"", "Bearer wrong", "Bearer " + testSecret + "x", testSecret} {
 		for _, route := range []string{"GET export", "POST import"} {
 			method, path, _ := strings.Cut(route, " ")
-			req, err := http.NewRequest(method, url+dokv.AdminPath+path+"?store=dst", bytes.NewReader([]byte(`{"key":"evil","value":1}`+"\n")))
+			req, err := http.NewRequest(method, url+backup.AdminPath+path+"?store=dst", bytes.NewReader([]byte(`{"key":"evil","value":1}`+"\n")))
 			require.NoError(t, err)
 			if auth != "" {
 				req.Header.Set("Authorization", auth)
@@ -105,9 +106,9 @@ func TestAdmin_RefusesWithoutTheSecret(t *testing.T) {
 	t.Setenv(secretEnv, "")
 	require.ErrorContains(t, run([]string{"export", "-url", url, "-store", "src"}, io.Discard), secretEnv)
 
-	_, err = dokv.AdminHandler("", nil)
+	_, err = backup.AdminHandler("", nil)
 	require.ErrorIs(t, err, dokv.ErrInvalidArgument, "the routes cannot be open")
-	_, err = dokv.AdminHandler(testSecret[:dokv.AdminSecretMinBytes-1], nil)
+	_, err = backup.AdminHandler(testSecret[:backup.AdminSecretMinBytes-1], nil)
 	require.ErrorIs(t, err, dokv.ErrInvalidArgument, "nor guessable")
 }
 

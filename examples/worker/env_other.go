@@ -8,8 +8,8 @@ import (
 	"os"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/examples/worker/app"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 func greeting() string { return os.Getenv("GREETING") }
@@ -30,5 +30,5 @@ func runLocally(reason error) {
 		addr = "127.0.0.1:8787"
 	}
 	log.Printf("listening on http://%s", addr)
-	log.Fatal(http.ListenAndServe(addr, dokvhttp.FromHandler(h)))
+	log.Fatal(http.ListenAndServe(addr, workerhttp.FromHandler(h)))
 }

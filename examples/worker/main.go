@@ -16,6 +16,7 @@ import (
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/examples/worker/app"
+	"github.com/dokv/dokv/worker"
 )
 
 // binding is the Durable Object namespace binding in wrangler.toml and in
@@ -32,5 +33,5 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(h)
+	worker.Serve(h)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/workerdtest"
 	"github.com/dokv/dokv/internal/workerfiles"
 )
@@ -41,7 +42,7 @@ func (n *bridgeNamespace) IDFromName(name string) dokv.ObjectID {
 	return id
 }
 
-func (n *bridgeNamespace) Get(id dokv.ObjectID) dokv.Stub {
+func (n *bridgeNamespace) Get(id dokv.ObjectID) driver.Stub {
 	name, _ := n.names.Load(id)
 	s, _ := name.(string)
 	return bridgeStub{ns: n, name: s}

@@ -12,12 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/backup"
 	"github.com/dokv/dokv/internal/workerdtest"
 )
 
 // exampleAdminSecret enables the example Worker's admin routes in these
-// tests (a Worker secret in production): dokv.AdminSecretMinBytes or more.
+// tests (a Worker secret in production): backup.AdminSecretMinBytes or more.
 const exampleAdminSecret = "e2e-admin-secret-long-enough-to-guard-stores"
 
 // buildDokv builds cmd/dokv into a temporary directory and returns its path.
@@ -55,7 +55,7 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, w.do(t, http.MethodPut, fmt.Sprintf("/sharded/backup-%02d", i), []byte{byte(i), 0xff}).Status)
 	}
 	for _, auth := range []string{"", "Bearer wrong"} {
-		req, err := http.NewRequest(http.MethodGet, w.URL+dokv.AdminPath+"export?store=sharded", nil)
+		req, err := http.NewRequest(http.MethodGet, w.URL+backup.AdminPath+"export?store=sharded", nil)
 		require.NoError(t, err)
 		if auth != "" {
 			req.Header.Set("Authorization", auth)
@@ -65,7 +65,7 @@ func TestExampleWorker_ExportImportThroughTheAdminRoute(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%q", auth)
 	}
-	req, err := http.NewRequest(http.MethodGet, w.URL+dokv.AdminPath+"export?store=sharded", nil)
+	req, err := http.NewRequest(http.MethodGet, w.URL+backup.AdminPath+"export?store=sharded", nil)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "bEARER "+exampleAdminSecret)
 	resp, err := workerdtest.Client.Do(req)

@@ -20,10 +20,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/workerdtest"
 	"github.com/dokv/dokv/internal/workerfiles"
+	"github.com/dokv/dokv/worker"
 )
 
 // glue is the package's one glue test Worker (./internal/e2e/glueworker).
@@ -141,13 +141,13 @@ func TestGlue_CallWithoutRequestContextFailsClearly(t *testing.T) {
 	assert.Equal(t, http.StatusOK, status, body)
 }
 
-// Bodies up to dokv.MaxRequestBodyBytes reach the handler; larger ones get
+// Bodies up to worker.MaxRequestBodyBytes reach the handler; larger ones get
 // 413 whether or not they declare their length; and the buffer of a large
 // request is not kept after it.
 func TestGlue_RequestBodyLimit(t *testing.T) {
 	w := startGlue(t)
 	ctx := context.Background()
-	limit := dokv.MaxRequestBodyBytes
+	limit := worker.MaxRequestBodyBytes
 
 	status, body, err := glueDo(ctx, w, http.MethodPut, "/len", bytes.NewReader(make([]byte, limit)), 30*time.Second)
 	require.NoError(t, err)

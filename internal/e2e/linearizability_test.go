@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 	"github.com/dokv/dokv/internal/lincheck"
 )
 
@@ -23,19 +24,19 @@ func TestLinearizability_Workerd(t *testing.T) {
 	cases := []struct {
 		name         string
 		partitioning dokv.Partitioning
-		faults       *dokv.Faults
+		faults       *dokvtest.Faults
 	}{
 		{"PerKey", dokv.PerKey(), nil},
 		// Reset needs a namespace that can reset an object; the bridge
 		// cannot, so the failures are those of a call.
-		{"HashShardsWithFaults", dokv.HashShards(2), &dokv.Faults{Seed: 3, Overloaded: 0.05, Unavailable: 0.05, LostReply: 0.05}},
+		{"HashShardsWithFaults", dokv.HashShards(2), &dokvtest.Faults{Seed: 3, Overloaded: 0.05, Unavailable: 0.05, LostReply: 0.05}},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var ns dokv.Namespace = newBridgeNamespace(w.URL)
-			var faulty *dokv.FaultyNamespace
+			var faulty *dokvtest.FaultyNamespace
 			if c.faults != nil {
-				faulty = dokv.WithFaults(ns, *c.faults)
+				faulty = dokvtest.WithFaults(ns, *c.faults)
 				ns = faulty
 			}
 			res := lincheck.Run(t, ns, lincheck.Config{

@@ -19,7 +19,7 @@ import (
 
 // The retention times of internal/e2e/retentionworker's stores that the
 // test sees (its other two, a second of retention and an hour from a store
-// made after dokv.Serve, must not be).
+// made after worker.Serve, must not be).
 const (
 	retention = 3 * time.Second
 	uploadTTL = time.Hour
@@ -105,7 +105,7 @@ func expiresWithin(t *testing.T, w *workerdtest.Worker, path string, ttl time.Du
 // Flow jobs and upload files that TypeScript writes through the RPC
 // methods of @uploadista/kv-store-cloudflare-do get the TTL that the Go
 // program's stores give their own writes: a running job none, a finished
-// job the longest retention of the stores created before dokv.Serve (not
+// job the longest retention of the stores created before worker.Serve (not
 // the shorter one, not one created later, and a store without a TTL rule
 // sets none), an upload file its store's WithTTL. The finished job is gone
 // for Go and TypeScript once its retention has passed.
@@ -114,7 +114,7 @@ func TestRetention_TypeScriptWritesGetTheGoStoresTTL(t *testing.T) {
 	key := fmt.Sprintf("retention-%d", time.Now().UnixNano())
 	npmKey := key + "-npm"
 
-	// A store made after dokv.Serve sets no rule.
+	// A store made after worker.Serve sets no rule.
 	retentionSend(t, w, http.MethodPost, "/late", nil)
 
 	// A running job: kept, as Go's stores keep running jobs.

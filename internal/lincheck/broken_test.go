@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/storage"
@@ -30,11 +31,11 @@ func newStaleReads(p float64) *staleReads {
 }
 
 func (n *staleReads) IDFromName(name string) dokv.ObjectID { return n.inner.IDFromName(name) }
-func (n *staleReads) Get(id dokv.ObjectID) dokv.Stub       { return staleStub{n, n.inner.Get(id)} }
+func (n *staleReads) Get(id dokv.ObjectID) driver.Stub     { return staleStub{n, n.inner.Get(id)} }
 
 type staleStub struct {
 	ns   *staleReads
-	next dokv.Stub
+	next driver.Stub
 }
 
 func (s staleStub) Call(ctx context.Context, request []byte) ([]byte, error) {
@@ -76,11 +77,13 @@ func newUnconditional(p float64) *unconditional {
 }
 
 func (n *unconditional) IDFromName(name string) dokv.ObjectID { return n.inner.IDFromName(name) }
-func (n *unconditional) Get(id dokv.ObjectID) dokv.Stub       { return unconditionalStub{n, n.inner.Get(id)} }
+func (n *unconditional) Get(id dokv.ObjectID) driver.Stub {
+	return unconditionalStub{n, n.inner.Get(id)}
+}
 
 type unconditionalStub struct {
 	ns   *unconditional
-	next dokv.Stub
+	next driver.Stub
 }
 
 func (s unconditionalStub) Call(ctx context.Context, request []byte) ([]byte, error) {
@@ -141,7 +144,7 @@ func (n *forgetfulCounter) IDFromName(name string) dokv.ObjectID {
 	return dokv.NewMemoryNamespace().IDFromName(name)
 }
 
-func (n *forgetfulCounter) Get(id dokv.ObjectID) dokv.Stub { return forgetfulStub{n, id} }
+func (n *forgetfulCounter) Get(id dokv.ObjectID) driver.Stub { return forgetfulStub{n, id} }
 
 type forgetfulStub struct {
 	ns *forgetfulCounter
@@ -171,7 +174,7 @@ func (s forgetfulStub) Call(ctx context.Context, request []byte) ([]byte, error)
 // failures.
 type failing struct{ dokv.Namespace }
 
-func (n failing) Get(id dokv.ObjectID) dokv.Stub { return failingStub{} }
+func (n failing) Get(id dokv.ObjectID) driver.Stub { return failingStub{} }
 
 type failingStub struct{}
 

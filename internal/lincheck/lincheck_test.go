@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 // recordingT is a testing.TB whose errors are recorded instead of failing
@@ -127,7 +128,7 @@ func TestLinearizabilityChecker_TimeoutFails(t *testing.T) {
 // faults: unknown outcomes are in the history as pending operations,
 // refused calls are not.
 func TestLinearizabilityChecker_Faults(t *testing.T) {
-	ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: 5, Overloaded: 0.1, LostReply: 0.1})
+	ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: 5, Overloaded: 0.1, LostReply: 0.1})
 	res := Run(t, ns, Config{Ops: 4000, Seed: 5})
 	require.Equal(t, porcupine.Ok, res.Verdict.Result)
 	c := ns.Counts()

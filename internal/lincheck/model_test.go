@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 const never = math.MaxInt64
@@ -182,7 +183,7 @@ func TestLinearizabilityChecker_SameVerdictAsPlainModel(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	legal, illegal, withPending, undecided := 0, 0, 0, 0
 	for i := range 300 {
-		ns := dokv.WithFaults(dokv.NewMemoryNamespace(), dokv.Faults{Seed: uint64(i), LostReply: 0.2, Unavailable: 0.15, Reset: 0.1, MaxLatency: 50 * time.Microsecond})
+		ns := dokvtest.WithFaults(dokv.NewMemoryNamespace(), dokvtest.Faults{Seed: uint64(i), LostReply: 0.2, Unavailable: 0.15, Reset: 0.1, MaxLatency: 50 * time.Microsecond})
 		h, err := Record(context.Background(), ns, Config{Clients: 4, Ops: 30, Keys: 1, Seed: uint64(i),
 			Options: []dokv.Option{dokv.WithRetry(dokv.RetryPolicy{MaxAttempts: 1})}})
 		require.NoError(t, err)
@@ -211,7 +212,10 @@ func TestLinearizabilityChecker_SameVerdictAsPlainModel(t *testing.T) {
 	t.Logf("%d legal, %d illegal histories; %d with unknown outcomes; %d undecided by the plain model", legal, illegal, withPending, undecided)
 	assert.Less(t, undecided, 10)
 	assert.Greater(t, legal, 100)
-	assert.Greater(t, illegal, 30)
+	// Which histories a corruption makes illegal depends on the goroutines'
+	// interleaving: 30 to 47 of 300 in runs here. The bound only makes sure
+	// that both verdicts were compared often enough.
+	assert.Greater(t, illegal, 15)
 	assert.Greater(t, withPending, 200)
 }
 

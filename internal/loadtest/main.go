@@ -5,7 +5,7 @@
 //   - dokv: the example Worker's app (examples/worker/app: byte routes on
 //     dokv's lean handler form, the rest on net/http through dokvhttp),
 //     served by ./internal/loadtest/worker;
-//   - lean: a Worker built only from the README's recipe on dokv.Handler,
+//   - lean: a Worker built only from the README's recipe on worker.Handler,
 //     linking no net/http (./internal/loadtest/leanworker).
 //
 // From the repository root:

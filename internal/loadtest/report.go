@@ -350,7 +350,7 @@ func (r *results) writeTable(w io.Writer, name, store string) {
 // variantDoc says what each Go variant is.
 var variantDoc = map[string]string{
 	"dokv": "examples/worker's app: lean byte routes, net/http for the rest",
-	"lean": "the README's recipe on dokv.Handler, no net/http",
+	"lean": "the README's recipe on worker.Handler, no net/http",
 }
 
 // goVariantNames are the Go variants that ran.

@@ -7,7 +7,7 @@ import (
 	"github.com/dokv/dokv/internal/watch"
 )
 
-// MaxRequestBodyBytes is dokv.MaxRequestBodyBytes: the entry module answers
+// MaxRequestBodyBytes is worker.MaxRequestBodyBytes: the entry module answers
 // a larger request body 413 before it is read into Go's memory.
 const MaxRequestBodyBytes = 8 << 20
 

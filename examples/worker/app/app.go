@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/backup"
+	"github.com/dokv/dokv/worker"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 // DefaultShards is the number of objects of the /sharded store and of the
@@ -35,12 +37,12 @@ type config struct {
 	adminSecret func() string
 }
 
-// WithAdminSecret enables dokv's admin routes (dokv.AdminHandler: export
+// WithAdminSecret enables dokv's admin routes (backup.AdminHandler: export
 // and import of the /single and /sharded stores, for `dokv export` and
 // `dokv import`) while secret returns a non-empty secret. It is called on
 // each admin request, so it may read a Worker secret. Without it, or while
 // it returns "", the routes answer 404; while it returns a secret shorter
-// than dokv.AdminSecretMinBytes, they answer 500 and log why.
+// than backup.AdminSecretMinBytes, they answer 500 and log why.
 func WithAdminSecret(secret func() string) Option {
 	return func(c *config) { c.adminSecret = secret }
 }
@@ -86,9 +88,9 @@ type server struct {
 // New returns the application's handler, with every store over ns (see the
 // package documentation for the routes). The byte routes are served on
 // dokv's lean handler form; the others by a net/http ServeMux through
-// dokvhttp. It fails with an error wrapping dokv.ErrInvalidArgument if ns
+// workerhttp. It fails with an error wrapping dokv.ErrInvalidArgument if ns
 // is nil or an option is invalid.
-func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
+func New(ns dokv.Namespace, opts ...Option) (worker.Handler, error) {
 	c := config{shards: DefaultShards, retention: DefaultJobRetention}
 	for _, opt := range opts {
 		if opt != nil {
@@ -161,18 +163,18 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 		}
 		writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
 	})
-	admin := map[string]dokv.AdminStore{"single": single, "sharded": sharded}
+	admin := map[string]backup.Store{"single": backup.For(single), "sharded": backup.For(sharded)}
 	return &leanRoutes{
 		watch: s.serveWatch,
-		admin: func(w *dokv.ResponseWriter, r *dokv.Request) bool {
-			if !strings.HasPrefix(r.Path, dokv.AdminPath) || c.adminSecret == nil {
+		admin: func(w *worker.ResponseWriter, r *worker.Request) bool {
+			if !strings.HasPrefix(r.Path, backup.AdminPath) || c.adminSecret == nil {
 				return false
 			}
 			secret := c.adminSecret()
 			if secret == "" {
 				return false // no secret: the routes are off
 			}
-			h, err := dokv.AdminHandler(secret, admin)
+			h, err := backup.AdminHandler(secret, admin)
 			if err != nil {
 				// A secret too short to protect the stores: the operator
 				// meant the routes to be on, so the log says why they are
@@ -189,7 +191,7 @@ func New(ns dokv.Namespace, opts ...Option) (dokv.Handler, error) {
 			{path: "/perkey/", store: perKey},
 			{path: "/sharded/", store: sharded},
 		},
-		next: dokvhttp.Handler(recoverer(mux)),
+		next: workerhttp.Handler(recoverer(mux)),
 	}, nil
 }
 

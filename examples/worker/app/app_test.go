@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 // testServer serves the application over a fresh in-memory namespace.
@@ -38,7 +38,7 @@ func newTestServerOn(t *testing.T, ns dokv.Namespace, opts ...Option) *testServe
 	t.Helper()
 	h, err := New(ns, opts...)
 	require.NoError(t, err)
-	srv := httptest.NewServer(dokvhttp.FromHandler(h))
+	srv := httptest.NewServer(workerhttp.FromHandler(h))
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, srv: srv}
 }
@@ -375,7 +375,7 @@ func TestCanceledRequestIs503(t *testing.T) {
 	cancel()
 	for _, target := range []string{"/single/k", "/jobs/some-id", "/jobs"} {
 		rec := httptest.NewRecorder()
-		dokvhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil).WithContext(ctx))
+		workerhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil).WithContext(ctx))
 		msg := requireError(t, rec.Result(), rec.Body.Bytes(), http.StatusServiceUnavailable)
 		assert.Contains(t, msg, "temporarily unavailable")
 	}
@@ -751,7 +751,7 @@ func TestGetUpload(t *testing.T) {
 	ns := dokv.NewMemoryNamespace()
 	h, err := New(ns)
 	require.NoError(t, err)
-	srv := httptest.NewServer(dokvhttp.FromHandler(h))
+	srv := httptest.NewServer(workerhttp.FromHandler(h))
 	t.Cleanup(srv.Close)
 
 	resp, err := http.Get(srv.URL + "/uploads/up-1")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // Bounds of the limit of a key listing.
@@ -27,7 +28,7 @@ type byteStore struct {
 
 // serve answers a request for path{key}, where key is the rest of the
 // percent-decoded path.
-func (b *byteStore) serve(w *dokv.ResponseWriter, r *dokv.Request, key string) {
+func (b *byteStore) serve(w *worker.ResponseWriter, r *worker.Request, key string) {
 	switch r.Method {
 	case "GET", "HEAD":
 		if key == "" {
@@ -50,7 +51,7 @@ func (b *byteStore) serve(w *dokv.ResponseWriter, r *dokv.Request, key string) {
 }
 
 // get answers GET path{key}: exactly the stored bytes.
-func (b *byteStore) get(w *dokv.ResponseWriter, r *dokv.Request, key string) {
+func (b *byteStore) get(w *worker.ResponseWriter, r *worker.Request, key string) {
 	value, err := b.store.Get(r.Context(), key)
 	if err != nil {
 		writeFetchError(w, r, err)
@@ -67,7 +68,7 @@ func (b *byteStore) get(w *dokv.ResponseWriter, r *dokv.Request, key string) {
 
 // put answers PUT path{key}?ttl=: the body becomes the value, expiring after
 // ttl (a Go duration) if given.
-func (b *byteStore) put(w *dokv.ResponseWriter, r *dokv.Request, key string) {
+func (b *byteStore) put(w *worker.ResponseWriter, r *worker.Request, key string) {
 	if len(r.Body) > dokv.MaxEntryBytes {
 		writeFetchError(w, r, tooLarge("request body exceeds %d bytes", dokv.MaxEntryBytes))
 		return
@@ -97,7 +98,7 @@ type keyList struct {
 }
 
 // list answers GET path?prefix=&after=&limit= with the keys in order.
-func (b *byteStore) list(w *dokv.ResponseWriter, r *dokv.Request) {
+func (b *byteStore) list(w *worker.ResponseWriter, r *worker.Request) {
 	limit, err := parseLimit(r.Query("limit"), defaultKeyLimit, maxKeyLimit)
 	if err != nil {
 		writeFetchError(w, r, err)
@@ -122,12 +123,12 @@ func (b *byteStore) list(w *dokv.ResponseWriter, r *dokv.Request) {
 // paths and the watches), and hands every other request to next.
 type leanRoutes struct {
 	stores []*byteStore
-	watch  func(w *dokv.ResponseWriter, r *dokv.Request) bool
-	admin  func(w *dokv.ResponseWriter, r *dokv.Request) bool
-	next   dokv.Handler
+	watch  func(w *worker.ResponseWriter, r *worker.Request) bool
+	admin  func(w *worker.ResponseWriter, r *worker.Request) bool
+	next   worker.Handler
 }
 
-func (lr *leanRoutes) ServeFetch(w *dokv.ResponseWriter, r *dokv.Request) {
+func (lr *leanRoutes) ServeFetch(w *worker.ResponseWriter, r *worker.Request) {
 	if lr.admin(w, r) {
 		return
 	}

@@ -1,9 +1,9 @@
-// Package app is the HTTP application of the example Worker: a dokv.Handler
+// Package app is the HTTP application of the example Worker: a worker.Handler
 // over one dokv.Namespace. Its byte routes, the hot path, are written on
 // dokv's lean handler form; its flow-job API is a net/http ServeMux served
-// through dokvhttp. It builds on every platform; the Worker's main package
+// through workerhttp. It builds on every platform; the Worker's main package
 // serves it over a Durable Object namespace, and tests serve it over
-// dokv.NewMemoryNamespace with dokvhttp.FromHandler.
+// dokv.NewMemoryNamespace with workerhttp.FromHandler.
 //
 //	h, err := app.New(ns, app.WithShards(16))
 //
@@ -104,8 +104,8 @@
 //
 // # Admin
 //
-// With WithAdminSecret returning a secret of dokv.AdminSecretMinBytes (32)
-// bytes or more, dokv.AdminHandler serves /__dokv/admin/export and
+// With WithAdminSecret returning a secret of backup.AdminSecretMinBytes (32)
+// bytes or more, backup.AdminHandler serves /__dokv/admin/export and
 // /__dokv/admin/import for the stores "single" and "sharded" (see `dokv
 // export`, `dokv import`); without one those paths answer 404, and with a
 // shorter one 500 (the log says why).

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // internalMessage is all a client learns of an unexpected failure.
@@ -135,11 +136,11 @@ func writeHTTPBody(w http.ResponseWriter, b jsonResponse) {
 }
 
 // writeFetchError is writeError for dokv's lean handler form.
-func writeFetchError(w *dokv.ResponseWriter, r *dokv.Request, err error) {
+func writeFetchError(w *worker.ResponseWriter, r *worker.Request, err error) {
 	writeFetchBody(w, errorBody(r.Method, r.Path, err))
 }
 
-func writeFetchBody(w *dokv.ResponseWriter, b jsonResponse) {
+func writeFetchBody(w *worker.ResponseWriter, b jsonResponse) {
 	w.SetHeader("Content-Type", "application/json")
 	w.SetHeader("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(b.status)

@@ -13,10 +13,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/backup"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 func TestBytesTTL(t *testing.T) {
-	clock := dokv.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+	clock := dokvtest.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 	s := newTestServerOn(t, dokv.NewMemoryNamespace(dokv.WithClock(clock)))
 	for _, p := range patterns {
 		resp, body := s.do(http.MethodPut, "/"+p+"/short?ttl=2s", []byte("v"))
@@ -45,7 +47,7 @@ func TestBytesTTL(t *testing.T) {
 }
 
 func TestFlowJobRetention(t *testing.T) {
-	clock := dokv.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+	clock := dokvtest.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 	ns := dokv.NewMemoryNamespace(dokv.WithClock(clock))
 	s := newTestServerOn(t, ns, WithJobRetention(time.Hour))
 	done := s.createJob("f", "s", "a")
@@ -73,21 +75,21 @@ func TestFlowJobRetention(t *testing.T) {
 func TestAdminRoutesOnlyWithASecret(t *testing.T) {
 	secret := ""
 	s := newTestServer(t, WithAdminSecret(func() string { return secret }))
-	resp, _ := s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil)
+	resp, _ := s.do(http.MethodGet, backup.AdminPath+"export?store=single", nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "off without a secret")
 
 	secret = "letmein"
 	var body []byte
-	logged := captureLog(t, func() { resp, body = s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil) })
+	logged := captureLog(t, func() { resp, body = s.do(http.MethodGet, backup.AdminPath+"export?store=single", nil) })
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "a guessable secret turns the routes off")
 	assert.JSONEq(t, `{"error":"`+internalMessage+`"}`, string(body), "the client learns nothing of it")
 	assert.Contains(t, logged, "at least 32", "the log says why")
 	assert.NotContains(t, logged, "letmein")
 
 	secret = "letmein-letmein-letmein-letmein-letmein"
-	resp, _ = s.do(http.MethodGet, dokv.AdminPath+"export?store=single", nil)
+	resp, _ = s.do(http.MethodGet, backup.AdminPath+"export?store=single", nil)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
-	req, err := http.NewRequest(http.MethodPost, s.srv.URL+dokv.AdminPath+"import?store=single", strings.NewReader(`{"key":"k","value64":"aGk="}`+"\n"))
+	req, err := http.NewRequest(http.MethodPost, s.srv.URL+backup.AdminPath+"import?store=single", strings.NewReader(`{"key":"k","value64":"aGk="}`+"\n"))
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+secret)
 	r, err := s.srv.Client().Do(req)

@@ -3,14 +3,14 @@ package app
 import (
 	"strings"
 
-	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // serveWatch serves GET /jobs/{id}/watch and GET /uploads/{id}/watch,
 // reporting whether the path was one of them. The WebSocket is accepted by
 // the record's Durable Object (dokv's ServeWatch); outside a Worker the
 // answer is 501.
-func (s *server) serveWatch(w *dokv.ResponseWriter, r *dokv.Request) bool {
+func (s *server) serveWatch(w *worker.ResponseWriter, r *worker.Request) bool {
 	rest, ok := strings.CutSuffix(r.Path, "/watch")
 	if !ok {
 		return false

@@ -14,13 +14,13 @@ import (
 	"net/http"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 func main() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /call/{binding}/{name...}", call)
-	dokvhttp.Serve(mux)
+	workerhttp.Serve(mux)
 }
 
 func call(w http.ResponseWriter, r *http.Request) {

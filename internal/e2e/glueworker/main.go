@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 func main() {
@@ -61,7 +62,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		switch r.Path {
 		case "/job":
 			serveJob(w, r, jobs)
@@ -119,7 +120,7 @@ func main() {
 }
 
 // serveJob answers GET and PUT /job.
-func serveJob(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.FlowJob]) {
+func serveJob(w *worker.ResponseWriter, r *worker.Request, jobs *dokv.Store[dokv.FlowJob]) {
 	key := r.Query("key")
 	if r.Method == "PUT" {
 		var job dokv.FlowJob
@@ -146,7 +147,7 @@ type watchEvent struct {
 }
 
 // serveEvents answers GET /events: a Go watcher inside the Worker.
-func serveEvents(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.FlowJob]) {
+func serveEvents(w *worker.ResponseWriter, r *worker.Request, jobs *dokv.Store[dokv.FlowJob]) {
 	n, _ := strconv.Atoi(r.Query("n"))
 	var opts []dokv.WatchOption
 	if a := r.Query("after"); a != "" {
@@ -179,7 +180,7 @@ func serveEvents(w *dokv.ResponseWriter, r *dokv.Request, jobs *dokv.Store[dokv.
 
 // writeJSON answers v as JSON with its version, 404 for ErrNotFound, or 500
 // with the error.
-func writeJSON(w *dokv.ResponseWriter, v any, version uint64, err error) {
+func writeJSON(w *worker.ResponseWriter, v any, version uint64, err error) {
 	switch {
 	case errors.Is(err, dokv.ErrNotFound):
 		w.WriteHeader(404)
@@ -214,7 +215,7 @@ type kvResult struct {
 // serveKV answers GET /kv?op=&key=&value=&ttl=&version= with one operation
 // of the PerKey raw store: set (with ttl, a Go duration, if given), get,
 // delete, cas (to version) or stats (of the key's object).
-func serveKV(w *dokv.ResponseWriter, r *dokv.Request, store *dokv.Store[[]byte]) {
+func serveKV(w *worker.ResponseWriter, r *worker.Request, store *dokv.Store[[]byte]) {
 	ctx, key, value := r.Context(), r.Query("key"), []byte(r.Query("value"))
 	var out kvResult
 	var err error

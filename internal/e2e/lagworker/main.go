@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // lagResult is the answer of GET /lag.
@@ -47,7 +48,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		if r.Path != "/lag" {
 			w.WriteHeader(404)
 			return

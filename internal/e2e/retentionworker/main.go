@@ -3,7 +3,7 @@
 // Command retentionworker is a test-only Worker (internal/e2e's retention
 // test) whose main configures the TTL rules of records that TypeScript
 // writes through the RPC methods of @uploadista/kv-store-cloudflare-do:
-// before dokv.Serve it creates, in that client's layout (ObjectNamedByKey),
+// before worker.Serve it creates, in that client's layout (ObjectNamedByKey),
 //
 //   - a flow job store keeping finished jobs for Retention,
 //   - a second one keeping them for ShortRetention (the longer rule wins),
@@ -19,7 +19,7 @@
 //	GET  /upload?key=K   {version, expiresAt} of the upload file at K; 404 if none
 //	GET  /stats?key=K    the ObjectStats of K's object
 //	POST /late           create a flow job store keeping finished jobs for
-//	                     LateRetention after dokv.Serve ran: it sets no rule
+//	                     LateRetention after worker.Serve ran: it sets no rule
 //
 // Build it with GOOS=js GOARCH=wasm.
 package main
@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // The times the stores keep their records; internal/e2e's test names the
@@ -66,7 +67,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		key := r.Query("key")
 		switch {
 		case r.Path == "/job" && r.Method == "PUT":
@@ -104,7 +105,7 @@ type entry struct {
 }
 
 // answer writes v as JSON, 404 for ErrNotFound, or 500 with the error.
-func answer(w *dokv.ResponseWriter, v any, err error) {
+func answer(w *worker.ResponseWriter, v any, err error) {
 	switch {
 	case errors.Is(err, dokv.ErrNotFound):
 		w.WriteHeader(404)

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 func main() {
@@ -34,7 +35,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		if key, ok := strings.CutPrefix(r.Path, "/single/"); ok {
 			serveBytes(w, r, single, key)
 		} else if key, ok := strings.CutPrefix(r.Path, "/perkey/"); ok {
@@ -45,7 +46,7 @@ func main() {
 	}))
 }
 
-func serveBytes(w *dokv.ResponseWriter, r *dokv.Request, s *dokv.Store[[]byte], key string) {
+func serveBytes(w *worker.ResponseWriter, r *worker.Request, s *dokv.Store[[]byte], key string) {
 	ctx := r.Context()
 	switch r.Method {
 	case "GET":
@@ -76,7 +77,7 @@ func serveBytes(w *dokv.ResponseWriter, r *dokv.Request, s *dokv.Store[[]byte], 
 	}
 }
 
-func writeStoreError(w *dokv.ResponseWriter, err error) {
+func writeStoreError(w *worker.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, dokv.ErrNotFound):
 		writeError(w, 404, "not found")
@@ -89,7 +90,7 @@ func writeStoreError(w *dokv.ResponseWriter, err error) {
 	}
 }
 
-func writeError(w *dokv.ResponseWriter, status int, msg string) {
+func writeError(w *worker.ResponseWriter, status int, msg string) {
 	w.SetHeader("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.WriteString(`{"error":` + strconv.Quote(msg) + "}\n")

@@ -9,7 +9,7 @@ package main
 import (
 	"net/http"
 
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
-func main() { dokvhttp.Serve(http.NewServeMux()) }
+func main() { workerhttp.Serve(http.NewServeMux()) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/examples/worker/app"
+	"github.com/dokv/dokv/worker"
 )
 
 // binding is the Durable Object namespace binding of the load test's
@@ -31,7 +32,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		if r.Path == "/__stats" && r.Method == "GET" {
 			stats(w)
 			return
@@ -41,7 +42,7 @@ func main() {
 }
 
 // stats answers GET /__stats.
-func stats(w *dokv.ResponseWriter) {
+func stats(w *worker.ResponseWriter) {
 	w.SetHeader("Content-Type", "application/json")
 	w.SetHeader("Cache-Control", "no-store")
 	w.WriteString(`{"wasmMemoryBytes":` + strconv.Itoa(memoryBytes()) + "}")

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 // partitionings are the layouts that every behaviour independent of layout
@@ -43,7 +44,7 @@ type doc struct {
 	Attrs map[string]string `json:"attrs,omitempty"`
 }
 
-func newStore[T any](t *testing.T, ns dokv.Namespace, opts ...dokv.Option) *dokv.Store[T] {
+func newStore[T any](t *testing.T, ns driver.Namespace, opts ...dokv.Option) *dokv.Store[T] {
 	t.Helper()
 	s, err := dokv.New[T](ns, opts...)
 	require.NoError(t, err)

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func contextBehaviours() []behaviour {
@@ -37,7 +38,7 @@ func writesOf(s *dokv.Store[string], key string, version uint64) map[string]func
 
 // A call whose context has already ended is not sent: the caller gets the
 // context's error as it is, and nothing changes.
-func testCanceledWritesNothing(t *testing.T, ns dokv.Namespace) {
+func testCanceledWritesNothing(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns)
 	v, err := s.SetEntry(ctx, "kept", "old")
@@ -62,10 +63,10 @@ func testCanceledWritesNothing(t *testing.T, ns dokv.Namespace) {
 // its error is an *Error matching both ErrUnknownOutcome and the context's
 // error. Here the request did run, which is why the caller must not be told
 // anything surer.
-func testDeadlineDuringCall(t *testing.T, ns dokv.Namespace) {
+func testDeadlineDuringCall(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	plain := newStore[string](t, ns)
-	slow := newStore[string](t, dokv.WithFaults(ns, dokv.Faults{SlowReply: 5 * time.Second}))
+	slow := newStore[string](t, WithFaults(ns, Faults{SlowReply: 5 * time.Second}))
 	for name := range writesOf(slow, "", 0) {
 		if name == "Update" {
 			continue // its read is slow too, and a read cut off is just canceled (see store_test.go)

@@ -1,11 +1,11 @@
-// Package dokvhttp joins dokv's lean fetch handlers and net/http: Serve
+// Package workerhttp joins package worker's lean fetch handlers and net/http: Serve
 // runs an http.Handler as a Worker's fetch handler, and FromHandler runs a
-// dokv.Handler under net/http, for local programs and tests.
+// worker.Handler under net/http, for local programs and tests.
 //
-// It is a package of its own so that a Worker written on dokv.Handler links
+// It is a package of its own so that a Worker written on worker.Handler links
 // no net/http: a package's code and initialisation are paid at every cold
 // start of every isolate, whether or not a request uses them.
-package dokvhttp
+package workerhttp
 
 import (
 	"bytes"
@@ -15,21 +15,21 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 // Serve serves the Worker's fetch requests with h, and the DokvObject
-// Durable Objects of this Worker, as dokv.Serve does; it never returns.
+// Durable Objects of this Worker, as worker.Serve does; it never returns.
 // Each request becomes an *http.Request with every header and the whole
 // body; what h writes is sent when it returns (h cannot stream). A panic in
 // h becomes a 500 response and does not end the instance.
 func Serve(h http.Handler) {
-	dokv.Serve(Handler(h))
+	worker.Serve(Handler(h))
 }
 
-// Handler returns a dokv.Handler that serves each request with h.
-func Handler(h http.Handler) dokv.Handler {
-	return dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+// Handler returns a worker.Handler that serves each request with h.
+func Handler(h http.Handler) worker.Handler {
+	return worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		req, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL, bytes.NewReader(r.Body))
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
@@ -62,11 +62,11 @@ func Handler(h http.Handler) dokv.Handler {
 // writers are reusable http.ResponseWriters, with their header maps.
 var writers = sync.Pool{New: func() any { return &responseWriter{header: http.Header{}} }}
 
-// responseWriter is an http.ResponseWriter over a dokv.ResponseWriter. The
+// responseWriter is an http.ResponseWriter over a worker.ResponseWriter. The
 // headers go over when the status is written (or the handler returns), as
 // net/http does.
 type responseWriter struct {
-	w       *dokv.ResponseWriter
+	w       *worker.ResponseWriter
 	header  http.Header
 	flushed bool
 }
@@ -100,12 +100,12 @@ func (rw *responseWriter) reset() {
 }
 
 // FromHandler returns an http.Handler that serves each request with h: the
-// request's whole body (at most dokv.MaxRequestBodyBytes; more is answered
+// request's whole body (at most worker.MaxRequestBodyBytes; more is answered
 // 413), its headers, and its full URL. Use it to run a Worker's handler
 // locally over dokv.NewMemoryNamespace, or in tests with httptest.
-func FromHandler(h dokv.Handler) http.Handler {
+func FromHandler(h worker.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, dokv.MaxRequestBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, worker.MaxRequestBodyBytes))
 		if err != nil {
 			status := http.StatusBadRequest
 			if maxBytes := new(http.MaxBytesError); errors.As(err, &maxBytes) {
@@ -118,12 +118,12 @@ func FromHandler(h dokv.Handler) http.Handler {
 		if req.TLS != nil {
 			scheme = "https"
 		}
-		r, err := dokv.NewRequest(req.Context(), req.Method, scheme+"://"+req.Host+req.URL.RequestURI(), req.Header, body)
+		r, err := worker.NewRequest(req.Context(), req.Method, scheme+"://"+req.Host+req.URL.RequestURI(), req.Header, body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		var out dokv.ResponseWriter
+		var out worker.ResponseWriter
 		h.ServeFetch(&out, r)
 		for name, value := range out.Headers() {
 			w.Header().Add(name, value)

@@ -1,4 +1,4 @@
-package dokvhttp_test
+package workerhttp_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
+	"github.com/dokv/dokv/worker"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 // Handler turns each fetch request into an *http.Request with its method,
@@ -28,11 +28,11 @@ func TestHandler_ServesAnHTTPHandler(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		w.Write([]byte(r.URL.Query().Get("q") + ":" + string(body) + ":" + r.RequestURI))
 	})
-	h := dokvhttp.Handler(mux)
-	r, err := dokv.NewRequest(context.Background(), "PUT", "https://w.example/items/7?q=x",
+	h := workerhttp.Handler(mux)
+	r, err := worker.NewRequest(context.Background(), "PUT", "https://w.example/items/7?q=x",
 		map[string][]string{"X-Custom": {"c"}, "Cf-Connecting-Ip": {"192.0.2.1"}}, []byte("payload"))
 	require.NoError(t, err)
-	var w dokv.ResponseWriter
+	var w worker.ResponseWriter
 	h.ServeFetch(&w, r)
 	assert.Equal(t, http.StatusCreated, w.Status())
 	assert.Equal(t, "7", w.Header("X-Id"))
@@ -47,22 +47,22 @@ func TestHandler_ServesAnHTTPHandler(t *testing.T) {
 
 	// A handler that writes nothing answers 200 with its headers; a second
 	// request through the same pooled writer sees none of the first's.
-	h = dokvhttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h = workerhttp.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		assert.Empty(t, w.Header(), "a pooled writer starts empty")
 		w.Header().Set("X-Only", "1")
 	}))
 	for range 3 {
-		var w dokv.ResponseWriter
+		var w worker.ResponseWriter
 		h.ServeFetch(&w, r)
 		assert.Equal(t, 200, w.Status())
 		assert.Equal(t, "1", w.Header("X-Only"))
 	}
 }
 
-// FromHandler runs a dokv.Handler under net/http: URL, headers and body go
+// FromHandler runs a worker.Handler under net/http: URL, headers and body go
 // in, status, headers and body come out, and bodies over the limit get 413.
 func TestFromHandler_RunsALeanHandler(t *testing.T) {
-	srv := httptest.NewServer(dokvhttp.FromHandler(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	srv := httptest.NewServer(workerhttp.FromHandler(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		w.SetHeader("X-Path", r.Path)
 		w.SetHeader("X-Header", r.Header("x-in"))
 		w.WriteHeader(http.StatusAccepted)
@@ -81,7 +81,7 @@ func TestFromHandler_RunsALeanHandler(t *testing.T) {
 	assert.Equal(t, "v", resp.Header.Get("X-Header"))
 	assert.Equal(t, "POST:1:hello", string(body))
 
-	resp, err = http.Post(srv.URL+"/big", "application/octet-stream", bytes.NewReader(make([]byte, dokv.MaxRequestBodyBytes+1)))
+	resp, err = http.Post(srv.URL+"/big", "application/octet-stream", bytes.NewReader(make([]byte, worker.MaxRequestBodyBytes+1)))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)

@@ -1,4 +1,4 @@
-package dokv_test
+package backup_test
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/backup"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 type record struct {
@@ -31,12 +33,12 @@ func fillRecords(t *testing.T, s *dokv.Store[record], n int) {
 	require.NoError(t, err)
 }
 
-func exportLines(t *testing.T, data []byte) []dokv.ExportLine {
+func exportLines(t *testing.T, data []byte) []backup.Line {
 	t.Helper()
-	var lines []dokv.ExportLine
+	var lines []backup.Line
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
-		var l dokv.ExportLine
+		var l backup.Line
 		require.NoError(t, json.Unmarshal(sc.Bytes(), &l), sc.Text())
 		lines = append(lines, l)
 	}
@@ -60,7 +62,7 @@ func TestExportImport_EveryPartitioningPair(t *testing.T) {
 		require.NoError(t, err)
 		fillRecords(t, src, 40)
 		var buf bytes.Buffer
-		p, err := src.Export(ctx, &buf, dokv.ExportOptions{})
+		p, err := backup.Export(ctx, src, &buf, backup.ExportOptions{})
 		if srcName == "PerKey" || srcName == "ObjectNamedByKey" {
 			require.ErrorIs(t, err, dokv.ErrUnsupported, srcName)
 			continue
@@ -80,10 +82,10 @@ func TestExportImport_EveryPartitioningPair(t *testing.T) {
 			t.Run(srcName+" to "+dstName, func(t *testing.T) {
 				dst, err := dokv.New[record](dokv.NewMemoryNamespace(), dokv.WithPartitioning(dstP))
 				require.NoError(t, err)
-				p, err := dst.Import(ctx, bytes.NewReader(buf.Bytes()))
+				p, err := backup.Import(ctx, dst, bytes.NewReader(buf.Bytes()))
 				require.NoError(t, err)
 				assert.Equal(t, int64(41), p.Entries)
-				rep, err := dokv.Verify(ctx, src, dst)
+				rep, err := backup.Verify(ctx, dst, src)
 				require.NoError(t, err)
 				assert.True(t, rep.OK(), "%+v", rep)
 				assert.Equal(t, int64(41), rep.Compared)
@@ -111,22 +113,22 @@ func TestReshard_AndVerifyReportsDifferences(t *testing.T) {
 		dst, err := dokv.New[record](ns, dokv.WithPrefix(fmt.Sprintf("v2-%s", pair[1])), dokv.WithPartitioning(pair[1]))
 		require.NoError(t, err)
 		fillRecords(t, src, 30)
-		rep, err := dokv.Reshard(ctx, dst, src)
+		rep, err := backup.Reshard(ctx, dst, src)
 		require.NoError(t, err)
 		assert.True(t, rep.OK(), "%s to %s: %+v", pair[0], pair[1], rep)
 		assert.Equal(t, int64(31), rep.Compared)
-		rep, err = dokv.Reshard(ctx, dst, src)
+		rep, err = backup.Reshard(ctx, dst, src)
 		require.NoError(t, err)
 		assert.True(t, rep.OK(), "resharding again changes nothing")
 
 		require.NoError(t, dst.Set(ctx, "k/001", record{N: 99}))
 		require.NoError(t, dst.Delete(ctx, "k/002"))
 		require.NoError(t, dst.Set(ctx, "only-in-dst", record{}))
-		rep, err = dokv.Verify(ctx, src, dst)
+		rep, err = backup.Verify(ctx, dst, src)
 		require.NoError(t, err)
 		assert.False(t, rep.OK())
 		assert.Equal(t, int64(3), rep.Different)
-		assert.ElementsMatch(t, []dokv.Difference{{Key: "k/001", Problem: "different"}, {Key: "k/002", Problem: "missing"}, {Key: "only-in-dst", Problem: "extra"}}, rep.Differences)
+		assert.ElementsMatch(t, []backup.Difference{{Key: "k/001", Problem: "different"}, {Key: "k/002", Problem: "missing"}, {Key: "only-in-dst", Problem: "extra"}}, rep.Differences)
 	}
 }
 
@@ -151,20 +153,20 @@ func TestImport_InterruptedAndRunAgain(t *testing.T) {
 	require.NoError(t, err)
 	fillRecords(t, src, 50)
 	var buf bytes.Buffer
-	_, err = src.Export(ctx, &buf, dokv.ExportOptions{})
+	_, err = backup.Export(ctx, src, &buf, backup.ExportOptions{})
 	require.NoError(t, err)
 
 	dst, err := dokv.New[record](dokv.NewMemoryNamespace(), dokv.WithPartitioning(dokv.SingleObject("x")))
 	require.NoError(t, err)
-	_, err = dst.Import(ctx, &failingReader{r: bufio.NewReader(bytes.NewReader(buf.Bytes())), n: 20})
+	_, err = backup.Import(ctx, dst, &failingReader{r: bufio.NewReader(bytes.NewReader(buf.Bytes())), n: 20})
 	require.ErrorContains(t, err, "connection lost")
-	rep, err := dokv.Verify(ctx, src, dst)
+	rep, err := backup.Verify(ctx, dst, src)
 	require.NoError(t, err)
 	assert.False(t, rep.OK(), "the import stopped midway")
 
-	_, err = dst.Import(ctx, bytes.NewReader(buf.Bytes()))
+	_, err = backup.Import(ctx, dst, bytes.NewReader(buf.Bytes()))
 	require.NoError(t, err)
-	rep, err = dokv.Verify(ctx, src, dst)
+	rep, err = backup.Verify(ctx, dst, src)
 	require.NoError(t, err)
 	assert.True(t, rep.OK(), "%+v", rep)
 }
@@ -178,10 +180,10 @@ func TestExport_ResumesAfterAKeyAndRawValues(t *testing.T) {
 		require.NoError(t, s.Set(ctx, k, v))
 	}
 	var first, rest bytes.Buffer
-	p, err := s.Export(ctx, &first, dokv.ExportOptions{Limit: 2})
+	p, err := backup.Export(ctx, s, &first, backup.ExportOptions{Limit: 2})
 	require.NoError(t, err)
 	assert.Equal(t, "b", p.Last)
-	_, err = s.Export(ctx, &rest, dokv.ExportOptions{StartAfter: p.Last})
+	_, err = backup.Export(ctx, s, &rest, backup.ExportOptions{StartAfter: p.Last})
 	require.NoError(t, err)
 	lines := exportLines(t, append(first.Bytes(), rest.Bytes()...))
 	require.Len(t, lines, 4)
@@ -191,7 +193,7 @@ func TestExport_ResumesAfterAKeyAndRawValues(t *testing.T) {
 
 	dst, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()))
 	require.NoError(t, err)
-	_, err = dst.Import(ctx, io.MultiReader(&first, &rest))
+	_, err = backup.Import(ctx, dst, io.MultiReader(&first, &rest))
 	require.NoError(t, err)
 	for k, v := range values {
 		got, err := dst.Get(ctx, k)
@@ -205,11 +207,11 @@ func TestImport_BadLines(t *testing.T) {
 	dst, err := dokv.New[record](dokv.NewMemoryNamespace(), dokv.WithPartitioning(dokv.SingleObject("x")))
 	require.NoError(t, err)
 	for _, bad := range []string{`not json`, `{"value":1}`, `{"key":"k","value":1,"value64":"AA=="}`, `{"key":""}`} {
-		_, err := dst.Import(ctx, strings.NewReader(`{"key":"ok","value":{"n":1}}`+"\n"+bad+"\n"))
+		_, err := backup.Import(ctx, dst, strings.NewReader(`{"key":"ok","value":{"n":1}}`+"\n"+bad+"\n"))
 		require.ErrorIs(t, err, dokv.ErrInvalidArgument, bad)
 		assert.ErrorContains(t, err, "line 2")
 	}
-	_, err = dst.Import(ctx, strings.NewReader(`{"key":"gone","value":{"n":1},"expires":1000}`+"\n"))
+	_, err = backup.Import(ctx, dst, strings.NewReader(`{"key":"gone","value":{"n":1},"expires":1000}`+"\n"))
 	require.NoError(t, err)
 	_, err = dst.Get(ctx, "gone")
 	require.ErrorIs(t, err, dokv.ErrNotFound, "an entry that expired since the export is skipped")
@@ -226,7 +228,7 @@ func TestExport_MaxBytesBoundsAPage(t *testing.T) {
 	after := ""
 	pages := 0
 	for {
-		p, err := s.Export(ctx, &all, dokv.ExportOptions{StartAfter: after, MaxBytes: 3000})
+		p, err := backup.Export(ctx, s, &all, backup.ExportOptions{StartAfter: after, MaxBytes: 3000})
 		require.NoError(t, err)
 		pages++
 		if !p.Truncated {
@@ -241,12 +243,15 @@ func TestExport_MaxBytesBoundsAPage(t *testing.T) {
 
 func TestImport_AppliesTheStoresDefaultTTL(t *testing.T) {
 	ctx := t.Context()
-	clock := dokv.NewManualClock(epoch)
+	clock := dokvtest.NewManualClock(epoch)
 	dst, err := dokv.New[record](dokv.NewMemoryNamespace(dokv.WithClock(clock)), dokv.WithTTL(time.Minute))
 	require.NoError(t, err)
-	_, err = dst.Import(ctx, strings.NewReader(`{"key":"k","value":{"n":1}}`+"\n"))
+	_, err = backup.Import(ctx, dst, strings.NewReader(`{"key":"k","value":{"n":1}}`+"\n"))
 	require.NoError(t, err)
 	e, err := dst.GetEntry(ctx, "k")
 	require.NoError(t, err)
 	assert.Equal(t, epoch.Add(time.Minute), e.ExpiresAt)
 }
+
+// epoch is where the tests' manual clocks start.
+var epoch = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)

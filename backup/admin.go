@@ -1,4 +1,4 @@
-package dokv
+package backup
 
 import (
 	"bytes"
@@ -12,6 +12,10 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/rawstore"
+	"github.com/dokv/dokv/worker"
 )
 
 // AdminPath is where AdminHandler serves: GET AdminPath+"export" and POST
@@ -36,10 +40,26 @@ const (
 	AdminExportBytes = 4 << 20
 )
 
-// AdminStore is a store the admin routes export and import: any *Store[T].
-type AdminStore interface {
+// Store is what the admin routes export and import: For(s) of any
+// *dokv.Store[T].
+type Store interface {
+	// Export writes a page of the store's entries, as Export does.
 	Export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error)
+	// Import writes the entries of r into the store, as Import does.
 	Import(ctx context.Context, r io.Reader) (Progress, error)
+}
+
+// For returns s as a Store the admin routes serve.
+func For[T any](s *dokv.Store[T]) Store { return rawStore{rawstore.Of(s)} }
+
+type rawStore struct{ raw rawstore.Store }
+
+func (s rawStore) Export(ctx context.Context, w io.Writer, opts ExportOptions) (Progress, error) {
+	return export(ctx, s.raw, w, opts)
+}
+
+func (s rawStore) Import(ctx context.Context, r io.Reader) (Progress, error) {
+	return importFrom(ctx, s.raw, r)
 }
 
 // AdminHandler returns the handler of the admin routes over the named
@@ -64,9 +84,9 @@ type AdminStore interface {
 // N counted from 1 within the request body. Any other failure is a 500
 // that says only "internal error": what went wrong, which may name the
 // store's objects, is written to standard error, the Worker's log.
-func AdminHandler(secret string, stores map[string]AdminStore) (Handler, error) {
+func AdminHandler(secret string, stores map[string]Store) (worker.Handler, error) {
 	if len(secret) < AdminSecretMinBytes {
-		return nil, &Error{Op: "admin", Err: ErrInvalidArgument,
+		return nil, &dokv.Error{Op: "admin", Err: dokv.ErrInvalidArgument,
 			Detail: fmt.Sprintf("the admin secret has %d bytes; it needs at least %d (such as the output of `openssl rand -hex 32`)", len(secret), AdminSecretMinBytes)}
 	}
 	sum := sha256.Sum256([]byte(secret))
@@ -75,16 +95,16 @@ func AdminHandler(secret string, stores map[string]AdminStore) (Handler, error) 
 
 type adminHandler struct {
 	secret [32]byte // compared as hashes, so that the comparison's time says nothing of the length
-	stores map[string]AdminStore
+	stores map[string]Store
 }
 
-func (h *adminHandler) ServeFetch(w *ResponseWriter, r *Request) {
+func (h *adminHandler) ServeFetch(w *worker.ResponseWriter, r *worker.Request) {
 	// A store that panics must not answer with its panic (or crash the
 	// Worker's instance with it): the client gets the generic 500.
 	defer func() {
 		if p := recover(); p != nil {
 			fmt.Fprintf(os.Stderr, "dokv: admin %s %s: panic: %v\n", r.Method, r.Path, p)
-			w.reset()
+			w.Reset()
 			adminError(w, 500, adminInternalMessage, 0)
 		}
 	}()
@@ -93,10 +113,10 @@ func (h *adminHandler) ServeFetch(w *ResponseWriter, r *Request) {
 		adminError(w, 401, "the admin routes need the Worker's admin secret", 0)
 		return
 	}
-	var export bool
+	var exporting bool
 	switch {
 	case r.Path == AdminPath+"export" && (r.Method == "GET" || r.Method == "HEAD"):
-		export = true
+		exporting = true
 	case r.Path == AdminPath+"import" && r.Method == "POST":
 	default:
 		adminError(w, 404, "no admin route "+r.Method+" "+r.Path, 0)
@@ -108,7 +128,7 @@ func (h *adminHandler) ServeFetch(w *ResponseWriter, r *Request) {
 		adminError(w, 404, "no store named "+strconv.Quote(name), 0)
 		return
 	}
-	if export {
+	if exporting {
 		var body bytes.Buffer
 		p, err := store.Export(r.Context(), &body, ExportOptions{StartAfter: r.Query("after"), Limit: AdminExportLimit, MaxBytes: AdminExportBytes})
 		if err != nil {
@@ -150,7 +170,7 @@ const adminInternalMessage = "internal error"
 
 // adminFailure answers a store's error: a client's mistake with what was
 // wrong, anything else with adminInternalMessage after logging it.
-func adminFailure(w *ResponseWriter, r *Request, err error) {
+func adminFailure(w *worker.ResponseWriter, r *worker.Request, err error) {
 	status := adminStatus(err)
 	if status == 500 {
 		fmt.Fprintf(os.Stderr, "dokv: admin %s %s: %v\n", r.Method, r.Path, err)
@@ -163,9 +183,9 @@ func adminFailure(w *ResponseWriter, r *Request, err error) {
 
 func adminStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrInvalidKey), errors.Is(err, ErrValueTooLarge):
+	case errors.Is(err, dokv.ErrInvalidArgument), errors.Is(err, dokv.ErrInvalidKey), errors.Is(err, dokv.ErrValueTooLarge):
 		return 400
-	case errors.Is(err, ErrUnsupported):
+	case errors.Is(err, dokv.ErrUnsupported):
 		return 501
 	}
 	return 500
@@ -180,7 +200,7 @@ func adminStatus(err error) int {
 func adminClientMessage(err error) (msg string, line int64) {
 	var b strings.Builder
 	var detail, key string
-	var de *Error
+	var de *dokv.Error
 	if errors.As(err, &de) {
 		detail, key = de.Detail, de.Key
 	}
@@ -191,7 +211,7 @@ func adminClientMessage(err error) (msg string, line int64) {
 	if key != "" {
 		fmt.Fprintf(&b, "key %q: ", key)
 	}
-	for _, s := range sentinels {
+	for _, s := range clientErrors {
 		if errors.Is(err, s) {
 			b.WriteString(strings.TrimPrefix(s.Error(), "dokv: "))
 			break
@@ -203,6 +223,9 @@ func adminClientMessage(err error) (msg string, line int64) {
 	}
 	return b.String(), line
 }
+
+// clientErrors are the sentinels of the errors answered with a 4xx.
+var clientErrors = []error{dokv.ErrInvalidKey, dokv.ErrValueTooLarge, dokv.ErrInvalidArgument, dokv.ErrUnsupported}
 
 // cutLine splits the detail of an import's error, "line N: rest", into N
 // and rest.
@@ -223,7 +246,7 @@ func cutLine(detail string) (n int64, rest string, ok bool) {
 }
 
 // adminError answers {"error": msg}, with "line" when line > 0.
-func adminError(w *ResponseWriter, status int, msg string, line int64) {
+func adminError(w *worker.ResponseWriter, status int, msg string, line int64) {
 	b, _ := json.Marshal(struct {
 		Error string `json:"error"`
 		Line  int64  `json:"line,omitempty"`

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func versionBehaviours() []behaviour {
@@ -26,7 +27,7 @@ func versionBehaviours() []behaviour {
 	}
 }
 
-func testVersionsIncrease(t *testing.T, ns dokv.Namespace) {
+func testVersionsIncrease(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -47,7 +48,7 @@ func testVersionsIncrease(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testVersionAfterRecreate(t *testing.T, ns dokv.Namespace) {
+func testVersionAfterRecreate(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -64,7 +65,7 @@ func testVersionAfterRecreate(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testCASAbsent(t *testing.T, ns dokv.Namespace) {
+func testCASAbsent(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns)
 	v, err := s.CompareAndSwap(ctx, "k", 0, "first")
@@ -80,7 +81,7 @@ func testCASAbsent(t *testing.T, ns dokv.Namespace) {
 	assert.Equal(t, "first", got, "a failed CAS writes nothing")
 }
 
-func testCASStale(t *testing.T, ns dokv.Namespace) {
+func testCASStale(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns, dokv.WithPartitioning(dokv.SingleObject("cas")))
 	v1, err := s.SetEntry(ctx, "k", "a")
@@ -98,7 +99,7 @@ func testCASStale(t *testing.T, ns dokv.Namespace) {
 	assert.Equal(t, "b", got)
 }
 
-func testCompareAndDelete(t *testing.T, ns dokv.Namespace) {
+func testCompareAndDelete(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns)
 	v, err := s.SetEntry(ctx, "k", "a")
@@ -113,7 +114,7 @@ func testCompareAndDelete(t *testing.T, ns dokv.Namespace) {
 
 // testCASRace rules out lost updates at the CAS level: clients race to swap
 // from the same version, and in every round exactly one may win.
-func testCASRace(t *testing.T, ns dokv.Namespace) {
+func testCASRace(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns)
 	const clients, rounds = 16, 10
@@ -156,7 +157,7 @@ type counter struct {
 
 // testUpdateNoLostUpdates is the lost-update anomaly: 32 clients increment
 // one counter 100 times each through Update; every increment must count.
-func testUpdateNoLostUpdates(t *testing.T, ns dokv.Namespace) {
+func testUpdateNoLostUpdates(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[counter](t, ns)
 	const clients, increments = 32, 100
@@ -185,7 +186,7 @@ func testUpdateNoLostUpdates(t *testing.T, ns dokv.Namespace) {
 	t.Logf("%d increments took %d calls of fn (conflicts retried)", clients*increments, calls.Load())
 }
 
-func testUpdateFnError(t *testing.T, ns dokv.Namespace) {
+func testUpdateFnError(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[counter](t, ns)
 	require.NoError(t, s.Set(ctx, "k", counter{N: 1}))
@@ -201,7 +202,7 @@ func testUpdateFnError(t *testing.T, ns dokv.Namespace) {
 	assert.Equal(t, 1, got.N, "an aborted update writes nothing")
 }
 
-func testUpdateCreates(t *testing.T, ns dokv.Namespace) {
+func testUpdateCreates(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[counter](t, ns)
 	got, err := s.Update(ctx, "new", func(c counter, exists bool) (counter, error) {

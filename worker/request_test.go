@@ -1,4 +1,4 @@
-package dokv_test
+package worker_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 func TestNewRequest_ParsesTheURL(t *testing.T) {
@@ -24,7 +24,7 @@ func TestNewRequest_ParsesTheURL(t *testing.T) {
 		{"http://h/%2F%2F..%2Fy", "///../y", ""},
 	}
 	for _, c := range cases {
-		r, err := dokv.NewRequest(context.Background(), "GET", c.url, nil, nil)
+		r, err := worker.NewRequest(context.Background(), "GET", c.url, nil, nil)
 		require.NoError(t, err, c.url)
 		assert.Equal(t, c.path, r.Path, c.url)
 		assert.Equal(t, c.query, r.RawQuery, c.url)
@@ -34,13 +34,13 @@ func TestNewRequest_ParsesTheURL(t *testing.T) {
 
 func TestNewRequest_RefusesMalformedPaths(t *testing.T) {
 	for _, url := range []string{"http://h/%zz", "http://h/a%2", "relative/path"} {
-		_, err := dokv.NewRequest(context.Background(), "GET", url, nil, nil)
-		assert.ErrorIs(t, err, dokv.ErrInvalidArgument, url)
+		_, err := worker.NewRequest(context.Background(), "GET", url, nil, nil)
+		assert.ErrorIs(t, err, worker.ErrBadURL, url)
 	}
 }
 
 func TestRequest_QueryAndHeaders(t *testing.T) {
-	r, err := dokv.NewRequest(context.Background(), "PUT", "http://h/p?prefix=a+b%2Fc&limit=5&bad=%zz&limit=6",
+	r, err := worker.NewRequest(context.Background(), "PUT", "http://h/p?prefix=a+b%2Fc&limit=5&bad=%zz&limit=6",
 		map[string][]string{"Content-Type": {"text/plain"}, "X-Many": {"1", "2"}}, []byte("body"))
 	require.NoError(t, err)
 	assert.Equal(t, "a b/c", r.Query("prefix"))
@@ -59,7 +59,7 @@ func TestRequest_QueryAndHeaders(t *testing.T) {
 }
 
 func TestResponseWriter_HeadersStatusAndBody(t *testing.T) {
-	var w dokv.ResponseWriter
+	var w worker.ResponseWriter
 	assert.Equal(t, 200, w.Status(), "the zero value answers 200")
 	w.AddHeader("Vary", "a")
 	w.AddHeader("vary", "b")
@@ -86,12 +86,12 @@ func TestResponseWriter_HeadersStatusAndBody(t *testing.T) {
 
 // A Handler is plain Go: serve a request into a ResponseWriter of your own.
 func ExampleHandlerFunc() {
-	h := dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	h := worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		w.SetHeader("Content-Type", "text/plain")
 		fmt.Fprintf(w, "%s %s, key %q", r.Method, r.Path, r.Query("key"))
 	})
-	r, _ := dokv.NewRequest(context.Background(), "GET", "https://worker.example/notes/a%20b?key=n1", nil, nil)
-	var w dokv.ResponseWriter
+	r, _ := worker.NewRequest(context.Background(), "GET", "https://worker.example/notes/a%20b?key=n1", nil, nil)
+	var w worker.ResponseWriter
 	h.ServeFetch(&w, r)
 	fmt.Println(w.Status(), w.Header("Content-Type"))
 	fmt.Println(string(w.Body()))

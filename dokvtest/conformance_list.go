@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func listBehaviours() []behaviour {
@@ -42,7 +43,7 @@ func fill(t *testing.T, s *dokv.Store[int], keys []string) {
 	}
 }
 
-func testListOrder(t *testing.T, ns dokv.Namespace) {
+func testListOrder(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range listable() {
 		t.Run(part.name, func(t *testing.T) {
@@ -65,7 +66,7 @@ func testListOrder(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testListFilters(t *testing.T, ns dokv.Namespace) {
+func testListFilters(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range listable() {
 		t.Run(part.name, func(t *testing.T) {
@@ -112,7 +113,7 @@ func testListFilters(t *testing.T, ns dokv.Namespace) {
 // testListPaging walks a listing page by page, resuming with StartAfter, with
 // pages smaller than a shard holds, so every shard is read in several
 // requests and merged.
-func testListPaging(t *testing.T, ns dokv.Namespace) {
+func testListPaging(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range listable() {
 		t.Run(part.name, func(t *testing.T) {
@@ -137,7 +138,7 @@ func testListPaging(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testListEarlyStop(t *testing.T, ns dokv.Namespace) {
+func testListEarlyStop(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns, dokv.WithPartitioning(dokv.HashShards(3)), dokv.WithPageSize(2))
 	fill(t, s, listKeys())
@@ -152,7 +153,7 @@ func testListEarlyStop(t *testing.T, ns dokv.Namespace) {
 	require.Equal(t, 5, n)
 }
 
-func testListPerKey(t *testing.T, ns dokv.Namespace) {
+func testListPerKey(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns)
 	require.NoError(t, s.Set(ctx, "k", 1))
@@ -165,7 +166,7 @@ func testListPerKey(t *testing.T, ns dokv.Namespace) {
 	require.Equal(t, 1, calls, "the error is yielded once")
 }
 
-func testListNegativeLimit(t *testing.T, ns dokv.Namespace) {
+func testListNegativeLimit(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns, dokv.WithPartitioning(dokv.SingleObject("l")))
 	var errs []error

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func valueBehaviours() []behaviour {
@@ -27,7 +28,7 @@ func valueBehaviours() []behaviour {
 	}
 }
 
-func testValueRoundTrip(t *testing.T, ns dokv.Namespace) {
+func testValueRoundTrip(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -58,7 +59,7 @@ func testValueRoundTrip(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testRawBytes(t *testing.T, ns dokv.Namespace) {
+func testRawBytes(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[[]byte](t, ns, dokv.WithCodec(dokv.Raw()), dokv.WithPartitioning(dokv.SingleObject("raw")))
 	values := [][]byte{{}, {0}, {0xff, 0xfe, 0x00, 0x80}, bytes.Repeat([]byte{0xc3}, 4097)}
@@ -71,7 +72,7 @@ func testRawBytes(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testOneMiB(t *testing.T, ns dokv.Namespace) {
+func testOneMiB(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns)
 	big := strings.Repeat("0123456789abcdef", 1<<16) // 1 MiB
@@ -82,7 +83,7 @@ func testOneMiB(t *testing.T, ns dokv.Namespace) {
 	require.True(t, big == got, "1 MiB value changed in a round trip")
 }
 
-func testMissingKey(t *testing.T, ns dokv.Namespace) {
+func testMissingKey(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -96,7 +97,7 @@ func testMissingKey(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testDeleteRemoves(t *testing.T, ns dokv.Namespace) {
+func testDeleteRemoves(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -112,7 +113,7 @@ func testDeleteRemoves(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testDeleteMissing(t *testing.T, ns dokv.Namespace) {
+func testDeleteMissing(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[doc](t, ns)
 	require.NoError(t, s.Delete(ctx, "never-written"))
@@ -121,7 +122,7 @@ func testDeleteMissing(t *testing.T, ns dokv.Namespace) {
 	require.NoError(t, s.Delete(ctx, "k"), "a second delete is not an error")
 }
 
-func testUndecodable(t *testing.T, ns dokv.Namespace) {
+func testUndecodable(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	opts := []dokv.Option{dokv.WithPrefix("mixed/"), dokv.WithPartitioning(dokv.SingleObject("mixed"))}
 	raw := newStore[[]byte](t, ns, append(opts, dokv.WithCodec(dokv.Raw()))...)
@@ -140,7 +141,7 @@ func testUndecodable(t *testing.T, ns dokv.Namespace) {
 	requireErrorIs(t, listErr, dokv.ErrDecode, "broken")
 }
 
-func testConcurrentManyKeys(t *testing.T, ns dokv.Namespace) {
+func testConcurrentManyKeys(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[doc](t, ns, dokv.WithPartitioning(dokv.HashShards(8)))
 	const clients, keysPerClient = 16, 20
@@ -170,7 +171,7 @@ func testConcurrentManyKeys(t *testing.T, ns dokv.Namespace) {
 // not characters or UTF-16 units: replacing an empty value with v adds
 // exactly len(v) bytes, for text of 1- to 4-byte characters and for bytes
 // that are not UTF-8.
-func testStatsCountStoredBytes(t *testing.T, ns dokv.Namespace) {
+func testStatsCountStoredBytes(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[[]byte](t, ns, dokv.WithPartitioning(dokv.SingleObject("stats")), dokv.WithCodec(dokv.Raw()))
 	bytesOf := func() int64 {

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func limitBehaviours() []behaviour {
@@ -30,7 +31,7 @@ func invalidKeys() map[string]string {
 	}
 }
 
-func testInvalidKeys(t *testing.T, ns dokv.Namespace) {
+func testInvalidKeys(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns, dokv.WithPartitioning(dokv.SingleObject("limits")))
 	for name, key := range invalidKeys() {
@@ -51,7 +52,7 @@ func testInvalidKeys(t *testing.T, ns dokv.Namespace) {
 	assert.Empty(t, collect(t, ctx, s, dokv.ListOptions{}), "nothing was stored")
 }
 
-func testLongestKey(t *testing.T, ns dokv.Namespace) {
+func testLongestKey(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns, dokv.WithPrefix("p/"), dokv.WithPartitioning(dokv.SingleObject("limits")))
 	key := strings.Repeat("€", dokv.MaxKeyBytes/3) + "kk" // 2048 bytes, multi-byte runes
@@ -63,7 +64,7 @@ func testLongestKey(t *testing.T, ns dokv.Namespace) {
 	assert.Equal(t, []string{key}, keysOf(collect(t, ctx, s, dokv.ListOptions{})))
 }
 
-func testValueTooLarge(t *testing.T, ns dokv.Namespace) {
+func testValueTooLarge(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[[]byte](t, ns, dokv.WithCodec(dokv.Raw()))
 	require.NoError(t, s.Set(ctx, "k", []byte("small")))
@@ -84,7 +85,7 @@ func testValueTooLarge(t *testing.T, ns dokv.Namespace) {
 // testLargestEntry stores an entry whose stored key and value add up to
 // exactly MaxEntryBytes. The stored key is the key plus the store's encoded
 // prefix ("0:" for no prefix).
-func testLargestEntry(t *testing.T, ns dokv.Namespace) {
+func testLargestEntry(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[[]byte](t, ns, dokv.WithCodec(dokv.Raw()))
 	key := "largest"
@@ -96,7 +97,7 @@ func testLargestEntry(t *testing.T, ns dokv.Namespace) {
 	requireErrorIs(t, s.Set(ctx, key, append(value, 'z')), dokv.ErrValueTooLarge, key)
 }
 
-func testInvalidOptions(t *testing.T, ns dokv.Namespace) {
+func testInvalidOptions(t *testing.T, ns driver.Namespace) {
 	cases := map[string][]dokv.Option{
 		"zero shards":        {dokv.WithPartitioning(dokv.HashShards(0))},
 		"too many shards":    {dokv.WithPartitioning(dokv.HashShards(dokv.MaxShards + 1))},

@@ -1,36 +1,16 @@
-package dokv
+package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
-	"strconv"
 	"strings"
-
-	"github.com/dokv/dokv/internal/workers"
 )
 
-// MaxRequestBodyBytes is the largest request body a Worker served by Serve
-// accepts: 8 MiB, four times MaxEntryBytes, so that any value dokv stores
-// fits with room for its encoding. A larger body is answered 413 by the
-// entry module before it is read, so it never reaches Go's memory, whose
-// linear memory never shrinks. The entry module reads it from Go when it
-// starts.
-const MaxRequestBodyBytes = workers.MaxRequestBodyBytes
-
-// A Handler serves a Worker's fetch requests (see Serve). It is dokv's lean
-// handler form: the request's method, URL and body, headers read on demand,
-// and a buffered response, with no net/http on the path. A Worker whose
-// packages import no net/http starts faster and spends less CPU per request;
-// package dokvhttp serves an http.Handler instead.
-type Handler interface {
-	ServeFetch(w *ResponseWriter, r *Request)
-}
-
-// HandlerFunc adapts a function to a Handler.
-type HandlerFunc func(w *ResponseWriter, r *Request)
-
-// ServeFetch calls f(w, r).
-func (f HandlerFunc) ServeFetch(w *ResponseWriter, r *Request) { f(w, r) }
+// ErrBadURL is the error of a request URL whose path is not absolute or not
+// validly percent-encoded.
+var ErrBadURL = errors.New("worker: malformed request URL")
 
 // Request is one fetch request. Its fields must not be changed by a handler,
 // and neither it nor its Body may be used after ServeFetch returns.
@@ -58,9 +38,9 @@ type headerSource interface {
 }
 
 // NewRequest returns a Request for a handler outside a Worker: in tests, or
-// behind an adapter such as dokvhttp's. header may be an http.Header or any
-// map of names to values, or nil. It fails with ErrInvalidArgument when
-// url's path is not absolute or not validly percent-encoded.
+// behind an adapter such as workerhttp's. header may be an http.Header or any
+// map of names to values, or nil. It fails with an error wrapping
+// ErrBadURL when url's path is not absolute or not validly percent-encoded.
 func NewRequest(ctx context.Context, method, url string, header map[string][]string, body []byte) (*Request, error) {
 	r := &Request{Method: method, URL: url, Body: body, ctx: ctx, headers: mapHeaders(header)}
 	if err := r.parseURL(); err != nil {
@@ -109,13 +89,13 @@ func (r *Request) parseURL() error {
 	rawPath, query, _ := strings.Cut(rest, "?")
 	if !strings.HasPrefix(rawPath, "/") {
 		if rawPath != "" {
-			return &Error{Op: "request", Err: ErrInvalidArgument, Detail: "URL path must start with /: " + strconv.Quote(r.URL)}
+			return fmt.Errorf("%w: the path must start with /: %q", ErrBadURL, r.URL)
 		}
 		rawPath = "/"
 	}
 	path, ok := unescape(rawPath, false)
 	if !ok {
-		return &Error{Op: "request", Err: ErrInvalidArgument, Detail: "malformed percent-encoding in URL path " + strconv.Quote(rawPath)}
+		return fmt.Errorf("%w: malformed percent-encoding in the path %q", ErrBadURL, rawPath)
 	}
 	r.Path, r.RawQuery = path, query
 	return nil
@@ -211,106 +191,4 @@ func unhex(c byte) byte {
 	default:
 		return c - 'a' + 10
 	}
-}
-
-// ResponseWriter collects a handler's response; the Worker sends it when
-// the handler returns. Its zero value is ready to use, so a test can serve
-// a request into a ResponseWriter of its own and read Status, Header and
-// Body.
-type ResponseWriter struct {
-	status int
-	header []string // name, value, name, value, ...
-	body   []byte
-	// forwarded: ServeWatch handed the request to an object, whose
-	// response answers it.
-	forwarded bool
-}
-
-// SetHeader sets the response header name to value, replacing any value it
-// had. Names are case-insensitive. Newlines in a value become spaces.
-func (w *ResponseWriter) SetHeader(name, value string) {
-	w.DelHeader(name)
-	w.AddHeader(name, value)
-}
-
-// AddHeader adds value to the response header name.
-func (w *ResponseWriter) AddHeader(name, value string) {
-	if strings.ContainsAny(value, "\r\n") {
-		value = strings.NewReplacer("\r", " ", "\n", " ").Replace(value)
-	}
-	w.header = append(w.header, name, value)
-}
-
-// DelHeader removes every value of the response header name.
-func (w *ResponseWriter) DelHeader(name string) {
-	kept := w.header[:0]
-	for i := 0; i < len(w.header); i += 2 {
-		if !strings.EqualFold(w.header[i], name) {
-			kept = append(kept, w.header[i], w.header[i+1])
-		}
-	}
-	w.header = kept
-}
-
-// Header returns the first value of the response header name, or "".
-func (w *ResponseWriter) Header(name string) string {
-	for i := 0; i < len(w.header); i += 2 {
-		if strings.EqualFold(w.header[i], name) {
-			return w.header[i+1]
-		}
-	}
-	return ""
-}
-
-// Headers yields the response's headers in the order they were added.
-func (w *ResponseWriter) Headers() iter.Seq2[string, string] {
-	return func(yield func(string, string) bool) {
-		for i := 0; i < len(w.header); i += 2 {
-			if !yield(w.header[i], w.header[i+1]) {
-				return
-			}
-		}
-	}
-}
-
-// WriteHeader sets the response status (100 to 599). Only the first call
-// counts; a response whose handler sets none is 200 OK.
-func (w *ResponseWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-}
-
-// Write appends p to the response body; it sets the status to 200 if no
-// status was set. It never fails.
-func (w *ResponseWriter) Write(p []byte) (int, error) {
-	w.WriteHeader(200)
-	w.body = append(w.body, p...)
-	return len(p), nil
-}
-
-// WriteString appends s to the response body, as Write does.
-func (w *ResponseWriter) WriteString(s string) (int, error) {
-	w.WriteHeader(200)
-	w.body = append(w.body, s...)
-	return len(s), nil
-}
-
-// Status returns the response status: the one set, or 200.
-func (w *ResponseWriter) Status() int {
-	if w.status == 0 {
-		return 200
-	}
-	return w.status
-}
-
-// Body returns the response body written so far.
-func (w *ResponseWriter) Body() []byte { return w.body }
-
-// reset empties w for another response, keeping its buffers.
-func (w *ResponseWriter) reset() {
-	w.status = 0
-	w.forwarded = false
-	w.header = w.header[:0]
-	w.body = w.body[:0]
 }

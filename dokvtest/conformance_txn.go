@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func txnBehaviours() []behaviour {
@@ -25,7 +26,7 @@ func txnBehaviours() []behaviour {
 	}
 }
 
-func testTxnAtomic(t *testing.T, ns dokv.Namespace) {
+func testTxnAtomic(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns, dokv.WithPartitioning(dokv.SingleObject("txn")))
 	va, err := s.SetEntry(ctx, "a", "a0")
@@ -51,7 +52,7 @@ func testTxnAtomic(t *testing.T, ns dokv.Namespace) {
 	requireAbsent(t, ctx, s, "c")
 }
 
-func testTxnCommit(t *testing.T, ns dokv.Namespace) {
+func testTxnCommit(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns, dokv.WithPartitioning(dokv.HashShards(4)))
 	va, err := s.SetEntry(ctx, "{order-1}/a", "a0")
@@ -84,7 +85,7 @@ func testTxnCommit(t *testing.T, ns dokv.Namespace) {
 	assert.Empty(t, empty)
 }
 
-func testTxnCrossObject(t *testing.T, ns dokv.Namespace) {
+func testTxnCrossObject(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range []dokv.Partitioning{dokv.PerKey(), dokv.HashShards(64)} {
 		t.Run(part.String(), func(t *testing.T) {
@@ -110,7 +111,7 @@ func testTxnCrossObject(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testTxnHashTags(t *testing.T, ns dokv.Namespace) {
+func testTxnHashTags(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[string](t, ns) // PerKey: only the tag routes
 	keys := []string{"{upload-1}/meta", "{upload-1}/chunk/0", "{upload-1}/chunk/1", "prefix-{upload-1}"}
@@ -127,7 +128,7 @@ func testTxnHashTags(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testTxnMaxKeys(t *testing.T, ns dokv.Namespace) {
+func testTxnMaxKeys(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns, dokv.WithPartitioning(dokv.SingleObject("max")))
 	txn := s.Txn()
@@ -147,7 +148,7 @@ func testTxnMaxKeys(t *testing.T, ns dokv.Namespace) {
 	requireAbsent(t, ctx, s, "n000")
 }
 
-func testTxnDuplicate(t *testing.T, ns dokv.Namespace) {
+func testTxnDuplicate(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns, dokv.WithPartitioning(dokv.SingleObject("dup")))
 	_, err := s.Txn().Set("k", 1).Set("other", 1).Delete("k").Commit(ctx)
@@ -159,7 +160,7 @@ func testTxnDuplicate(t *testing.T, ns dokv.Namespace) {
 // testTxnTransfers rules out write skew across keys: clients move units
 // between accounts with read-then-conditional-transaction; the total must be
 // conserved and no account may go negative.
-func testTxnTransfers(t *testing.T, ns dokv.Namespace) {
+func testTxnTransfers(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	s := newStore[int](t, ns, dokv.WithPartitioning(dokv.HashShards(4)))
 	const accounts, initial, clients, transfers = 4, 50, 8, 25

@@ -1,4 +1,4 @@
-package dokv_test
+package backup_test
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/backup"
+	"github.com/dokv/dokv/dokvtest"
 )
 
 // Import works out what remains of an exported expiry by the destination
@@ -19,7 +21,7 @@ import (
 func TestImport_ExpiryLeftByTheNamespaceClock(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
-	srcClock, dstClock := dokv.NewManualClock(start), dokv.NewManualClock(start)
+	srcClock, dstClock := dokvtest.NewManualClock(start), dokvtest.NewManualClock(start)
 	single := dokv.WithPartitioning(dokv.SingleObject("s"))
 	src, err := dokv.New[string](dokv.NewMemoryNamespace(dokv.WithClock(srcClock)), single)
 	require.NoError(t, err)
@@ -31,10 +33,10 @@ func TestImport_ExpiryLeftByTheNamespaceClock(t *testing.T) {
 	require.NoError(t, err)
 
 	var export bytes.Buffer
-	_, err = src.Export(ctx, &export, dokv.ExportOptions{})
+	_, err = backup.Export(ctx, src, &export, backup.ExportOptions{})
 	require.NoError(t, err)
 	dstClock.Advance(30 * time.Minute)
-	p, err := dst.Import(ctx, &export)
+	p, err := backup.Import(ctx, dst, &export)
 	require.NoError(t, err)
 	assert.EqualValues(t, 2, p.Entries)
 
@@ -54,7 +56,7 @@ func TestImport_ExpiryLeftByTheNamespaceClock(t *testing.T) {
 func TestImport_EntriesWithoutExpiryGetTheStoresTTLRules(t *testing.T) {
 	ctx := context.Background()
 	start := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
-	clock := dokv.NewManualClock(start)
+	clock := dokvtest.NewManualClock(start)
 	single := dokv.WithPartitioning(dokv.SingleObject("jobs"))
 	src, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(), single)
 	require.NoError(t, err)
@@ -63,13 +65,13 @@ func TestImport_EntriesWithoutExpiryGetTheStoresTTLRules(t *testing.T) {
 	require.NoError(t, src.Set(ctx, "running", running))
 	require.NoError(t, src.Set(ctx, "done", done))
 	var export bytes.Buffer
-	_, err = src.Export(ctx, &export, dokv.ExportOptions{})
+	_, err = backup.Export(ctx, src, &export, backup.ExportOptions{})
 	require.NoError(t, err)
 
 	dst, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(dokv.WithClock(clock)), single,
 		dokv.WithTTL(48*time.Hour), dokv.FlowJobRetention(time.Hour))
 	require.NoError(t, err)
-	_, err = dst.Import(ctx, bytes.NewReader(export.Bytes()))
+	_, err = backup.Import(ctx, dst, bytes.NewReader(export.Bytes()))
 	require.NoError(t, err)
 	e, err := dst.GetEntry(ctx, "done")
 	require.NoError(t, err)
@@ -84,7 +86,7 @@ func TestImport_RefusesATooLongLine(t *testing.T) {
 	s, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()))
 	require.NoError(t, err)
 	in := "{\"key\":\"a\",\"version\":1,\"value64\":\"\"}\n" + strings.Repeat("x", 4*dokv.MaxEntryBytes+1) + "\n"
-	_, err = s.Import(context.Background(), strings.NewReader(in))
+	_, err = backup.Import(context.Background(), s, strings.NewReader(in))
 	require.ErrorIs(t, err, dokv.ErrInvalidArgument)
 	var e *dokv.Error
 	require.ErrorAs(t, err, &e)

@@ -1,20 +1,19 @@
-package dokv
+package backup
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"iter"
-	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/rawstore"
 )
 
 // recordOf is a stored record as an export reads it.
@@ -56,22 +55,22 @@ func (prefixCodec) Unmarshal(data []byte, v any) error {
 // roundTrip exports src (holding value at key "k", written as the codec's
 // bytes) and imports the export into a fresh store of the same options,
 // then returns the bytes the new store holds.
-func roundTrip[T any](t *testing.T, value []byte, opts ...Option) []byte {
+func roundTrip[T any](t *testing.T, value []byte, opts ...dokv.Option) []byte {
 	t.Helper()
 	ctx := context.Background()
-	opts = append([]Option{WithPartitioning(SingleObject("exact"))}, opts...)
-	src, err := New[T](NewMemoryNamespace(), opts...)
+	opts = append([]dokv.Option{dokv.WithPartitioning(dokv.SingleObject("exact"))}, opts...)
+	src, err := dokv.New[T](dokv.NewMemoryNamespace(), opts...)
 	require.NoError(t, err)
-	dst, err := New[T](NewMemoryNamespace(), opts...)
+	dst, err := dokv.New[T](dokv.NewMemoryNamespace(), opts...)
 	require.NoError(t, err)
-	require.NoError(t, src.putRaw(ctx, "set", "k", value, 0))
+	require.NoError(t, rawstore.Of(src).Put(ctx, "set", "k", value, 0))
 	var export bytes.Buffer
-	_, err = src.Export(ctx, &export, ExportOptions{})
+	_, err = Export(ctx, src, &export, ExportOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 1, bytes.Count(export.Bytes(), []byte("\n")), "one line: %q", export.Bytes())
-	_, err = dst.Import(ctx, &export)
+	_, err = Import(ctx, dst, &export)
 	require.NoError(t, err, "import of %q", value)
-	got, found, err := dst.getRaw(ctx, "k")
+	got, found, err := rawstore.Of(dst).Get(ctx, "get", "k")
 	require.NoError(t, err)
 	require.True(t, found)
 	return got
@@ -89,9 +88,9 @@ func FuzzExportImport_ByteExact(f *testing.F) {
 		if len(value) > 64<<10 {
 			return
 		}
-		assert.Equal(t, value, roundTrip[[]byte](t, value, WithCodec(Raw())), "Raw")
+		assert.Equal(t, value, roundTrip[[]byte](t, value, dokv.WithCodec(dokv.Raw())), "Raw")
 		custom := append([]byte("v1:"), value...)
-		assert.Equal(t, custom, roundTrip[string](t, custom, WithCodec(prefixCodec{})), "custom codec")
+		assert.Equal(t, custom, roundTrip[string](t, custom, dokv.WithCodec(prefixCodec{})), "custom codec")
 		if json.Valid(value) {
 			assert.Equal(t, value, roundTrip[any](t, value), "JSON")
 		} else {
@@ -102,10 +101,10 @@ func FuzzExportImport_ByteExact(f *testing.F) {
 
 // assertImportRefused imports a line holding value, which does not decode
 // under the store's codec, after a good line.
-func assertImportRefused[T any](t *testing.T, good, value []byte, opts ...Option) {
+func assertImportRefused[T any](t *testing.T, good, value []byte, opts ...dokv.Option) {
 	t.Helper()
 	ctx := context.Background()
-	dst, err := New[T](NewMemoryNamespace(), append([]Option{WithPartitioning(SingleObject("exact"))}, opts...)...)
+	dst, err := dokv.New[T](dokv.NewMemoryNamespace(), append([]dokv.Option{dokv.WithPartitioning(dokv.SingleObject("exact"))}, opts...)...)
 	require.NoError(t, err)
 	var in bytes.Buffer
 	for i, rec := range []struct{ key, value string }{{"good", string(good)}, {"bad", string(value)}, {"after", string(good)}} {
@@ -116,16 +115,16 @@ func assertImportRefused[T any](t *testing.T, good, value []byte, opts ...Option
 			in.WriteString("\n") // a blank line still counts
 		}
 	}
-	_, err = dst.Import(ctx, &in)
-	require.ErrorIs(t, err, ErrInvalidArgument)
-	var e *Error
+	_, err = Import(ctx, dst, &in)
+	require.ErrorIs(t, err, dokv.ErrInvalidArgument)
+	var e *dokv.Error
 	require.ErrorAs(t, err, &e)
 	assert.True(t, strings.HasPrefix(e.Detail, "line 3: "), "detail %q names the line", e.Detail)
-	_, found, err := dst.getRaw(ctx, "good")
+	_, found, err := rawstore.Of(dst).Get(ctx, "get", "good")
 	require.NoError(t, err)
 	assert.True(t, found, "the line before the refused one was imported")
 	for _, key := range []string{"bad", "after"} {
-		_, found, err := dst.getRaw(ctx, key)
+		_, found, err := rawstore.Of(dst).Get(ctx, "get", key)
 		require.NoError(t, err)
 		assert.False(t, found, "%s was written", key)
 	}
@@ -134,7 +133,7 @@ func assertImportRefused[T any](t *testing.T, good, value []byte, opts ...Option
 func TestImport_RefusesValuesTheCodecCannotDecode(t *testing.T) {
 	assertImportRefused[any](t, []byte(`1`), []byte("not json"))
 	assertImportRefused[int](t, []byte(`1`), []byte(`"a string"`))
-	assertImportRefused[string](t, []byte("v1:good"), []byte("no prefix"), WithCodec(prefixCodec{}))
+	assertImportRefused[string](t, []byte("v1:good"), []byte("no prefix"), dokv.WithCodec(prefixCodec{}))
 }
 
 // TestExport_InlinesOnlyWhatStaysExact shows the form of the lines: JSON
@@ -151,40 +150,5 @@ func TestExport_InlinesOnlyWhatStaysExact(t *testing.T) {
 		line, err := appendLine(nil, recordOf("k", []byte(value)))
 		require.NoError(t, err)
 		assert.Equal(t, want+"\n", string(line))
-	}
-}
-
-// TestWatch_DeliversExactBytes checks that a Go watcher receives exactly
-// the stored bytes of arbitrary values, in the snapshot and in changes.
-func TestWatch_DeliversExactBytes(t *testing.T) {
-	values := [][]byte{{}, []byte("\xff\x00")}
-	for _, v := range exactValues {
-		values = append(values, []byte(v))
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 200 {
-		v := make([]byte, rng.IntN(64))
-		for i := range v {
-			v[i] = byte(rng.IntN(256))
-		}
-		values = append(values, v)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := New[[]byte](NewMemoryNamespace(), WithCodec(Raw()))
-	require.NoError(t, err)
-	require.NoError(t, s.putRaw(ctx, "set", "k", values[0], 0))
-	next, stop := iter.Pull2(s.Watch(ctx, "k"))
-	defer stop()
-	ev, err, _ := next()
-	require.NoError(t, err)
-	require.Equal(t, WatchSnapshot, ev.Kind)
-	assert.Equal(t, values[0], ev.Value, "snapshot")
-	for _, v := range values[1:] {
-		require.NoError(t, s.putRaw(ctx, "set", "k", v, 0))
-		ev, err, _ := next()
-		require.NoError(t, err)
-		require.Equal(t, WatchSet, ev.Kind)
-		require.Equal(t, v, ev.Value, "change")
 	}
 }

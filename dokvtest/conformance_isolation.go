@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"strings"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 )
 
 func isolationBehaviours() []behaviour {
@@ -19,7 +20,7 @@ func isolationBehaviours() []behaviour {
 	}
 }
 
-func testPrefixIsolation(t *testing.T, ns dokv.Namespace) {
+func testPrefixIsolation(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func testPrefixIsolation(t *testing.T, ns dokv.Namespace) {
 
 // testPrefixUnambiguous: prefix "a" with key "b/c" and prefix "a/b" with key
 // "c" concatenate to the same string, and must still be different keys.
-func testPrefixUnambiguous(t *testing.T, ns dokv.Namespace) {
+func testPrefixUnambiguous(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, part := range partitionings() {
 		t.Run(part.name, func(t *testing.T) {
@@ -73,12 +74,12 @@ func testPrefixUnambiguous(t *testing.T, ns dokv.Namespace) {
 	}
 }
 
-func testIDFromName(t *testing.T, ns dokv.Namespace) {
+func testIDFromName(t *testing.T, ns driver.Namespace) {
 	a1, a2, b := ns.IDFromName("a"), ns.IDFromName("a"), ns.IDFromName("b")
 	assert.Equal(t, a1, a2)
 	assert.NotEqual(t, a1, b)
 	assert.Regexp(t, `^[0-9a-f]{64}$`, a1.String())
-	parsed, err := dokv.ParseObjectID(a1.String())
+	parsed, err := driver.ParseObjectID(a1.String())
 	require.NoError(t, err)
 	assert.Equal(t, a1, parsed)
 }
@@ -110,7 +111,7 @@ func adversarialKeys() []string {
 	}
 }
 
-func testPrefixAdversarial(t *testing.T, ns dokv.Namespace) {
+func testPrefixAdversarial(t *testing.T, ns driver.Namespace) {
 	ctx := testContext(t)
 	for _, pair := range adversarialPrefixes() {
 		for _, part := range []dokv.Partitioning{dokv.SingleObject("iso"), dokv.HashShards(3), dokv.PerKey()} {

@@ -1,4 +1,4 @@
-package conformance
+package dokvtest
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/protocol"
 )
 
@@ -47,7 +48,7 @@ func TestBrokenNamespace(t *testing.T) {
 	if mode == "" {
 		t.Skip("only run by TestRun_FailsOnBrokenNamespaces")
 	}
-	Run(t, func(t *testing.T) dokv.Namespace {
+	RunConformanceTests(t, func(t *testing.T) driver.Namespace {
 		return &brokenNamespace{MemoryNamespace: dokv.NewMemoryNamespace(), mode: mode}
 	})
 }
@@ -58,13 +59,13 @@ type brokenNamespace struct {
 	writes atomic.Int64
 }
 
-func (b *brokenNamespace) Get(id dokv.ObjectID) dokv.Stub {
+func (b *brokenNamespace) Get(id driver.ObjectID) driver.Stub {
 	return brokenStub{ns: b, next: b.MemoryNamespace.Get(id)}
 }
 
 type brokenStub struct {
 	ns   *brokenNamespace
-	next dokv.Stub
+	next driver.Stub
 }
 
 func (s brokenStub) Call(ctx context.Context, raw []byte) ([]byte, error) {

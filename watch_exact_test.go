@@ -1,0 +1,59 @@
+package dokv_test
+
+import (
+	"context"
+	"iter"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
+)
+
+// exactValues are stored values that a path which re-encodes JSON would
+// change: whitespace, <>&, U+2028/2029, numbers beyond float64, duplicate
+// keys, invalid UTF-8, binary and the empty value.
+var exactValues = []string{
+	``, ` `, `{"a": 1}`, "{\n  \"a\": 1\n}\n", `  "padded"  `, `"<b>&amp;</b>"`,
+	`{"html":"<script>alert(1)</script>"}`, "\"\u2028\u2029\"", `"\u2028"`,
+	`123456789012345678901234567890.123456789e-400`, `-0`, `1E+2`, `{"a":1,"a":2}`,
+	"\"\xff\xfe\"", "\xff\x00\x01", "plain text", `null`, `"é 中文 😀"`, "\t[1,\t2]",
+}
+
+// TestWatch_DeliversExactBytes checks that a Go watcher receives exactly
+// the stored bytes of arbitrary values, in the snapshot and in changes.
+func TestWatch_DeliversExactBytes(t *testing.T) {
+	values := [][]byte{{}, []byte("\xff\x00")}
+	for _, v := range exactValues {
+		values = append(values, []byte(v))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		v := make([]byte, rng.IntN(64))
+		for i := range v {
+			v[i] = byte(rng.IntN(256))
+		}
+		values = append(values, v)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()))
+	require.NoError(t, err)
+	require.NoError(t, s.Set(ctx, "k", values[0]))
+	next, stop := iter.Pull2(s.Watch(ctx, "k"))
+	defer stop()
+	ev, err, _ := next()
+	require.NoError(t, err)
+	require.Equal(t, dokv.WatchSnapshot, ev.Kind)
+	assert.Equal(t, values[0], ev.Value, "snapshot")
+	for _, v := range values[1:] {
+		require.NoError(t, s.Set(ctx, "k", v))
+		ev, err, _ := next()
+		require.NoError(t, err)
+		require.Equal(t, dokv.WatchSet, ev.Kind)
+		require.Equal(t, v, ev.Value, "change")
+	}
+}

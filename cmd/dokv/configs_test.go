@@ -81,11 +81,15 @@ func TestRun_InitWritesWranglerTomlOnce(t *testing.T) {
 		assert.Contains(t, string(wrangler), want)
 	}
 
-	// A wrangler.toml the user edited is kept.
+	// A wrangler.toml the user edited is kept, and init says so; flags
+	// that would shape it are refused rather than ignored.
 	edited := append(wrangler, "\n[[kv_namespaces]]\nbinding = \"CACHE\"\nid = \"x\"\n"...)
 	require.NoError(t, os.WriteFile(path, edited, 0o644))
-	err = run([]string{"init", dir}, &out)
-	assert.ErrorContains(t, err, "exists and is kept")
+	out.Reset()
+	require.NoError(t, run([]string{"init", dir}, &out))
+	assert.Contains(t, out.String(), "kept    "+path)
+	err = run([]string{"init", "-var", "Y=2", dir}, &out)
+	assert.ErrorContains(t, err, "exists and is kept, so -var would change nothing")
 	got, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, edited, got)

@@ -4,27 +4,43 @@
 // it and its build in build/ beside that:
 //
 //	yourworker/
-//	  main.go          package main: dokv.Serve(...)
+//	  main.go          package main: worker.Serve(...)
 //	  wrangler.toml    written once by `dokv init`, then yours to edit (main = "build/entry.mjs")
+//	  .gitignore       `dokv init` adds build/ and .dev.vars to it
+//	  .dev.vars        your local secrets, KEY=value lines, read by `dokv dev` and `wrangler dev`
 //	  build/           written by `dokv build`: app.wasm, entry.mjs, wasm_exec.js
 //
 // Commands (PACKAGE is a directory such as ./yourworker, or an import path):
 //
-//	dokv init  [flags] PACKAGE   write PACKAGE/wrangler.toml, unless it exists (-force rewrites it)
+//	dokv init  [flags] PACKAGE   write PACKAGE/wrangler.toml, unless it exists (-force rewrites it), and PACKAGE/.gitignore's lines
 //	dokv build [flags] PACKAGE   compile PACKAGE to build/app.wasm and write the glue beside it
-//	dokv dev   [flags] PACKAGE   build, then serve it on workerd with the bindings of its wrangler.toml
+//	dokv dev   [flags] PACKAGE   build, then serve it on workerd with the bindings of its wrangler.toml and the secrets of its .dev.vars
 //	dokv export -url URL -store NAME [-o FILE]   export a store of a running Worker as JSON Lines
 //	dokv import -url URL -store NAME [-i FILE]   import JSON Lines into a store of a running Worker
 //	dokv help  [command]         say how to use a command
 //
-// export and import go through the Worker's admin route (dokv.AdminHandler)
-// with the secret (dokv.AdminSecretMinBytes or more) in $DOKV_ADMIN_SECRET.
+// export and import go through the Worker's admin route (backup.AdminHandler)
+// with the secret (backup.AdminSecretMinBytes or more) in $DOKV_ADMIN_SECRET.
 //
-// Run it as `go run github.com/dokv/dokv/cmd/dokv@VERSION`, with the VERSION
-// of dokv in your go.mod. dev needs workerd (`npm install --save-exact
-// workerd`); it serves Durable Object bindings of class DokvObject and plain
-// vars, and points to `npx wrangler dev` for a Worker that binds KV, R2, D1
-// or other resources that only wrangler simulates.
+// Add dokv to your module as a tool, so that `go tool dokv` is built from
+// the dokv version in your go.mod and writes the glue of that version:
+//
+//	go get -tool github.com/dokv/dokv/cmd/dokv   # adds dokv to go.mod, and a tool line
+//	go tool dokv init .
+//	go mod tidy                                  # once main.go imports dokv
+//	go tool dokv dev .
+//
+// With dokv replaced by a local copy (a replace directive in go.mod), add
+// the tool line with `go mod edit -tool=github.com/dokv/dokv/cmd/dokv`,
+// then run `go mod tidy`: that needs no module proxy to know dokv.
+//
+// dev needs workerd (`npm install --save-exact workerd`); it serves Durable
+// Object bindings of class DokvObject, plain vars and the secrets of
+// .dev.vars (DOKV_ADMIN_SECRET, for one, needs no flag), and points to
+// `npx wrangler dev` for a Worker that binds KV, R2, D1 or other resources
+// that only wrangler simulates. It says it is serving once workerd's port
+// accepts connections, and stops workerd when it is stopped itself (Ctrl-C,
+// SIGTERM).
 package main
 
 import (
@@ -35,7 +51,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/dokv/dokv/internal/workerfiles"
@@ -57,6 +72,17 @@ type command struct {
 	usage string // the arguments after the command's name
 	doc   string // what it does
 	run   func(fs *flag.FlagSet, args []string) error
+	// runTo, where set instead of run, also gets the writer for what the
+	// command reports.
+	runTo func(fs *flag.FlagSet, args []string, stdout io.Writer) error
+}
+
+// exec runs c with fs and args, reporting to stdout.
+func (c *command) exec(fs *flag.FlagSet, args []string, stdout io.Writer) error {
+	if c.runTo != nil {
+		return c.runTo(fs, args, stdout)
+	}
+	return c.run(fs, args)
 }
 
 var commands = map[string]*command{}
@@ -66,8 +92,10 @@ func init() {
 		usage: "[-name NAME] [-binding NAME]... [-var KEY=VALUE]... [-compatibility-date DATE] [-force] PACKAGE",
 		doc: "Writes PACKAGE/wrangler.toml: the Worker's entry module build/entry.mjs, its Durable Object " +
 			"bindings of class DokvObject on SQLite storage, its vars and its compatibility date. An existing " +
-			"wrangler.toml is never overwritten unless -force is given.",
-		run: runInit,
+			"wrangler.toml is kept unless -force is given (and flags that would shape it are then refused). " +
+			"Adds build/ and .dev.vars (local secrets) to PACKAGE/.gitignore, creating it if need be, unless " +
+			"it has them. Says what it wrote and what it left as it was.",
+		runTo: runInit,
 	}
 	commands["build"] = &command{
 		usage: "[-dir DIR] PACKAGE",
@@ -79,8 +107,12 @@ func init() {
 	commands["dev"] = &command{
 		usage: "[-dir DIR] [-port PORT] [-var KEY=VALUE]... PACKAGE",
 		doc: "Builds PACKAGE as build does, then serves it on workerd at 127.0.0.1:PORT with the Durable Object " +
-			"bindings, vars and compatibility settings of PACKAGE/wrangler.toml (-var overrides a var), keeping " +
-			"the objects' SQLite files in DIR/store across runs. workerd comes from ./node_modules/.bin or PATH.",
+			"bindings, vars and compatibility settings of PACKAGE/wrangler.toml, keeping the objects' SQLite files " +
+			"in DIR/store across runs. The secrets of PACKAGE/.dev.vars (wrangler's file of local secrets: KEY=value " +
+			"lines, # comments, values optionally quoted), such as DOKV_ADMIN_SECRET, are bindings too, replacing " +
+			"vars of the same name; they reach workerd through its environment, never a file. -var overrides both. " +
+			"It says it is serving once the port accepts connections; Ctrl-C or SIGTERM stops workerd, then dev. " +
+			"workerd comes from ./node_modules/.bin or PATH.",
 		run: runDev,
 	}
 }
@@ -111,7 +143,7 @@ func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("dokv "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned, help is printed below
 	fs.Usage = func() {}
-	err := c.run(fs, args[1:])
+	err := c.exec(fs, args[1:], stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		c.help(name, stdout)
 	}
@@ -128,6 +160,8 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "A Worker is a Go main package with wrangler.toml beside it (dokv init) and its build in build/ (dokv build).")
 	fmt.Fprintln(w, "Deploy with `npx wrangler deploy` next to wrangler.toml; run locally with `dokv dev` or `npx wrangler dev`.")
+	fmt.Fprintln(w, "Add it to your module with `go get -tool github.com/dokv/dokv/cmd/dokv` and run it as `go tool dokv`,")
+	fmt.Fprintln(w, "so that it always matches the dokv version in your go.mod.")
 }
 
 func (c *command) help(name string, w io.Writer) {
@@ -135,7 +169,7 @@ func (c *command) help(name string, w io.Writer) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	_ = c.run(fs, []string{"-h"}) // defines the flags, then stops at -h
+	_ = c.exec(fs, []string{"-h"}, io.Discard) // defines the flags, then stops at -h
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }
@@ -173,7 +207,7 @@ func parseVars(vars []string) (map[string]string, error) {
 	return m, nil
 }
 
-func runInit(fs *flag.FlagSet, args []string) error {
+func runInit(fs *flag.FlagSet, args []string, stdout io.Writer) error {
 	name := fs.String("name", "", "the Worker's name (default: PACKAGE's directory name)")
 	date := fs.String("compatibility-date", workerfiles.CompatibilityDate,
 		"the Workers compatibility date; the default is the oldest with every runtime behaviour dokv needs")
@@ -200,10 +234,41 @@ func runInit(fs *flag.FlagSet, args []string) error {
 		return err
 	}
 	path := filepath.Join(dir, "wrangler.toml")
-	if _, err := os.Stat(path); err == nil && !*force {
-		return fmt.Errorf("%s exists and is kept; edit it, or rewrite it with `dokv init -force`", path)
+	_, err = os.Stat(path)
+	keep := err == nil && !*force
+	if keep {
+		// Flags that shape wrangler.toml would change nothing: say so
+		// rather than leave the user believing they did.
+		var shaping []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "force" {
+				shaping = append(shaping, "-"+f.Name)
+			}
+		})
+		if len(shaping) > 0 {
+			return fmt.Errorf("%s exists and is kept, so %s would change nothing: edit it, or rewrite it with `dokv init -force`",
+				display(path), strings.Join(shaping, ", "))
+		}
+		fmt.Fprintf(stdout, "kept    %s (it exists; edit it, or rewrite it with -force)\n", display(path))
+	} else {
+		if err := os.WriteFile(path, []byte(workerfiles.WranglerConfig(c)), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote   %s\n", display(path))
 	}
-	return os.WriteFile(path, []byte(workerfiles.WranglerConfig(c)), 0o644)
+	gitignore := filepath.Join(dir, ".gitignore")
+	added, created, err := ensureIgnored(gitignore)
+	switch {
+	case err != nil:
+		return err
+	case created:
+		fmt.Fprintf(stdout, "wrote   %s (%s)\n", display(gitignore), strings.Join(added, ", "))
+	case len(added) > 0:
+		fmt.Fprintf(stdout, "added   %s to %s\n", strings.Join(added, ", "), display(gitignore))
+	default:
+		fmt.Fprintf(stdout, "kept    %s (it ignores %s already)\n", display(gitignore), strings.Join(ignored, " and "))
+	}
+	return nil
 }
 
 func runBuild(fs *flag.FlagSet, args []string) error {
@@ -214,41 +279,6 @@ func runBuild(fs *flag.FlagSet, args []string) error {
 	}
 	_, err = build(pkg, *out)
 	return err
-}
-
-func runDev(fs *flag.FlagSet, args []string) error {
-	out := fs.String("dir", "", "output directory (default: PACKAGE's directory/build)")
-	port := fs.Int("port", 8787, "the loopback port workerd listens on")
-	var vars listFlag
-	fs.Var(&vars, "var", "a plain-text variable KEY=VALUE overriding wrangler.toml's, repeatable")
-	pkg, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	overrides, err := parseVars(vars)
-	if err != nil {
-		return err
-	}
-	dir, err := packageDir(pkg)
-	if err != nil {
-		return err
-	}
-	c, err := readWrangler(filepath.Join(dir, "wrangler.toml"))
-	if err != nil {
-		return err
-	}
-	for k, v := range overrides {
-		c.Vars[k] = v
-	}
-	buildDir, err := build(pkg, *out)
-	if err != nil {
-		return err
-	}
-	c.FilesDir = ""
-	if err := os.WriteFile(filepath.Join(buildDir, "workerd.capnp"), []byte(workerfiles.WorkerdConfig(c)), 0o644); err != nil {
-		return err
-	}
-	return serve(buildDir, *port)
 }
 
 // packageDir is the directory of the Go package pkg: a directory (./w, or
@@ -322,31 +352,4 @@ func build(pkg, out string) (string, error) {
 		}
 	}
 	return out, nil
-}
-
-// serve runs workerd on the config dev wrote in dir, with the objects'
-// storage in dir/store.
-func serve(dir string, port int) error {
-	bin := filepath.Join("node_modules", ".bin", "workerd")
-	if _, err := os.Stat(bin); err != nil {
-		if bin, err = exec.LookPath("workerd"); err != nil {
-			return errors.New("workerd not found in ./node_modules/.bin or PATH: run `npm install --save-exact workerd` " +
-				"in your module's directory (see the README), or use `npx wrangler dev`")
-		}
-	} else if bin, err = filepath.Abs(bin); err != nil {
-		return err
-	}
-	store, err := filepath.Abs(filepath.Join(dir, "store"))
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(store, 0o755); err != nil {
-		return err
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	fmt.Fprintf(os.Stderr, "dokv: serving on http://%s (objects stored in %s)\n", addr, store)
-	cmd := exec.Command(bin, "serve", "workerd.capnp", "--socket-addr", "http="+addr, "--directory-path", "store="+store)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	return cmd.Run()
 }

@@ -38,6 +38,11 @@ type Config struct {
 	// above when empty.
 	CompatibilityDate  string
 	CompatibilityFlags []string
+	// EnvBindings are text bindings whose values workerd reads from its
+	// own environment when it starts (binding name -> environment
+	// variable), so that secrets, such as those dokv dev reads from
+	// .dev.vars, are written to no file. Only WorkerdConfig writes them.
+	EnvBindings map[string]string
 }
 
 // date and flags are c's compatibility date and flags, or the defaults.
@@ -90,6 +95,9 @@ const worker :Workerd.Worker = (
 	}
 	for _, name := range sortedKeys(c.Vars) {
 		fmt.Fprintf(&b, "    (name = %q, text = %q),\n", name, c.Vars[name])
+	}
+	for _, name := range sortedKeys(c.EnvBindings) {
+		fmt.Fprintf(&b, "    (name = %q, fromEnvironment = %q),\n", name, c.EnvBindings[name])
 	}
 	b.WriteString("  ],\n);\n")
 	return b.String()

@@ -340,7 +340,7 @@ const (
 //
 // In a Worker, a store made here over a WorkersNamespace in that client's
 // layout (WithPartitioning(ObjectNamedByKey()), FlowJobPrefix, the JSON
-// codec) with a TTL (FlowJobRetention, WithTTL or WithTTLFunc) also sets
+// codec) with a TTL (WithFlowJobRetention or WithTTL) also sets
 // the TTL of the jobs that TypeScript writes through the client's RPC
 // methods on DokvObject: such a write gets the TTL this store would give
 // the same job, so that a job finished from TypeScript expires after the
@@ -364,7 +364,7 @@ func NewFlowJobStore(ns Namespace, opts ...Option) (*Store[FlowJob], error) {
 // under UploadFilePrefix. opts may override both.
 //
 // In a Worker, a store made here in the layout of
-// @uploadista/kv-store-cloudflare-do with a TTL (WithTTL or WithTTLFunc)
+// @uploadista/kv-store-cloudflare-do with a TTL (WithTTL)
 // sets the TTL of the upload files TypeScript writes through that client
 // (setUploadFile), by the rules of NewFlowJobStore.
 func NewUploadFileStore(ns Namespace, opts ...Option) (*Store[UploadFile], error) {

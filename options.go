@@ -22,7 +22,7 @@ type config struct {
 	pageSize     int
 	retry        RetryPolicy
 	ttl          time.Duration
-	ttlFunc      any // func(T) time.Duration, checked against the store's T by New
+	jobRetention time.Duration // WithFlowJobRetention, for stores of FlowJob
 }
 
 func defaultConfig() config {
@@ -61,6 +61,9 @@ func (c *config) validate() error {
 	}
 	if err := checkTTL(c.ttl); err != nil {
 		return err
+	}
+	if err := checkTTL(c.jobRetention); err != nil {
+		return fmt.Errorf("flow job retention: %w", err)
 	}
 	if c.pageSize < 1 || c.pageSize > protocol.MaxListLimit {
 		return fmt.Errorf("page size must be 1 to %d, got %d", protocol.MaxListLimit, c.pageSize)

@@ -23,7 +23,7 @@ var npmLayout = WithPartitioning(ObjectNamedByKey())
 // once the job is finished, WithTTL (none by default) while it runs.
 func TestRecordTTLRule_FlowJobsAsTheStoreWritesThem(t *testing.T) {
 	ns := NewMemoryNamespace()
-	retention, err := NewFlowJobStore(ns, npmLayout, FlowJobRetention(time.Hour))
+	retention, err := NewFlowJobStore(ns, npmLayout, WithFlowJobRetention(time.Hour))
 	require.NoError(t, err)
 	rule := recordTTLRule(retention, FlowJobPrefix)
 	require.NotNil(t, rule)
@@ -36,7 +36,7 @@ func TestRecordTTLRule_FlowJobsAsTheStoreWritesThem(t *testing.T) {
 		assert.Equal(t, want, ttl, status)
 	}
 
-	withDefault, err := NewFlowJobStore(ns, npmLayout, FlowJobRetention(time.Hour), WithTTL(30*24*time.Hour+time.Nanosecond))
+	withDefault, err := NewFlowJobStore(ns, npmLayout, WithFlowJobRetention(time.Hour), WithTTL(30*24*time.Hour+time.Nanosecond))
 	require.NoError(t, err)
 	rule = recordTTLRule(withDefault, FlowJobPrefix)
 	ttl, err := rule(jobJSON(FlowJobRunning))
@@ -50,7 +50,7 @@ func TestRecordTTLRule_FlowJobsAsTheStoreWritesThem(t *testing.T) {
 	assert.Error(t, err, "a record that does not decode has no TTL")
 }
 
-// Upload files get their store's WithTTL or WithTTLFunc.
+// Upload files get their store's WithTTL, or its WithTTLFunc's.
 func TestRecordTTLRule_UploadFiles(t *testing.T) {
 	ns := NewMemoryNamespace()
 	uploads, err := NewUploadFileStore(ns, npmLayout, WithTTL(time.Minute))
@@ -61,13 +61,14 @@ func TestRecordTTLRule_UploadFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(60_000), ttl)
 
-	done, err := NewUploadFileStore(ns, npmLayout, WithTTLFunc(func(u UploadFile) time.Duration {
+	plain, err := NewUploadFileStore(ns, npmLayout)
+	require.NoError(t, err)
+	done := plain.WithTTLFunc(func(u UploadFile) time.Duration {
 		if u.Size != nil && u.Offset == *u.Size {
 			return time.Second
 		}
 		return 0
-	}))
-	require.NoError(t, err)
+	})
 	rule = recordTTLRule(done, UploadFilePrefix)
 	ttl, err = rule([]byte(`{"id":"u","offset":5,"size":5,"storage":{"id":"s","type":"r2"}}`))
 	require.NoError(t, err)
@@ -81,7 +82,7 @@ func TestRecordTTLRule_UploadFiles(t *testing.T) {
 // its own, sets a rule.
 func TestRecordTTLRule_OnlyStoresOfTheRecordsWithATTL(t *testing.T) {
 	ns := NewMemoryNamespace()
-	keep := FlowJobRetention(time.Hour)
+	keep := WithFlowJobRetention(time.Hour)
 	for name, opts := range map[string][]Option{
 		"no TTL":          {npmLayout},
 		"PerKey":          {keep},
@@ -120,9 +121,9 @@ func TestRecordTTLs_TheLongestRuleWins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, ttl, "no rule, no TTL")
 
-	addRecordTTL(rules, store(FlowJobRetention(time.Minute)), FlowJobPrefix)
-	addRecordTTL(rules, store(FlowJobRetention(time.Hour)), FlowJobPrefix)
-	addRecordTTL(rules, store(FlowJobRetention(time.Second)), FlowJobPrefix)
+	addRecordTTL(rules, store(WithFlowJobRetention(time.Minute)), FlowJobPrefix)
+	addRecordTTL(rules, store(WithFlowJobRetention(time.Hour)), FlowJobPrefix)
+	addRecordTTL(rules, store(WithFlowJobRetention(time.Second)), FlowJobPrefix)
 	addRecordTTL(rules, store(), FlowJobPrefix) // no TTL: no rule
 	ttl, err = rules.ttl(FlowJobPrefix, jobJSON(FlowJobFailed))
 	require.NoError(t, err)
@@ -139,7 +140,7 @@ func TestRecordTTLs_TheLongestRuleWins(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, uint64(24*3_600_000), ttl)
 
-	addRecordTTL(rules, store(WithTTLFunc(func(FlowJob) time.Duration { return MaxTTL + time.Millisecond })), FlowJobPrefix)
+	addRecordTTL(rules, store(WithTTL(time.Second)).WithTTLFunc(func(FlowJob) time.Duration { return MaxTTL + time.Millisecond }), FlowJobPrefix)
 	_, err = rules.ttl(FlowJobPrefix, jobJSON(FlowJobRunning))
 	assert.Error(t, err, "a TTL out of range refuses the write, as Go's write of it fails")
 }

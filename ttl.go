@@ -30,35 +30,42 @@ func WithTTL(d time.Duration) Option {
 	return func(c *config) { c.ttl = d }
 }
 
-// WithTTLFunc decides the time to live of each value a store of T writes,
-// from the value: a positive duration is the TTL of that write, 0 (or a
-// negative one) falls back to WithTTL's. New fails with ErrInvalidArgument if the store's values
-// are not of type T. FlowJobRetention is one.
-func WithTTLFunc[T any](fn func(value T) time.Duration) Option {
-	return func(c *config) {
-		if fn != nil {
-			c.ttlFunc = fn
-		}
-	}
+// WithTTLFunc returns a store like s (the same namespace, partitioning and
+// options) that decides the time to live of each value it writes from the
+// value: a positive duration is the TTL of that write, 0 (or a negative
+// one) falls back to WithTTL's. fn is typed by the store's values, so a
+// function of another type does not compile. s itself is unchanged.
+//
+// Records that TypeScript writes (see NewFlowJobStore) get the TTLs of the
+// stores made by NewFlowJobStore and NewUploadFileStore, with their options
+// (WithTTL, WithFlowJobRetention); a store made by WithTTLFunc sets none.
+func (s *Store[T]) WithTTLFunc(fn func(value T) time.Duration) *Store[T] {
+	return &Store[T]{core: s.core, ttlFunc: fn}
 }
 
-// FlowJobRetention keeps finished flow jobs (completed, failed or cancelled)
-// for d after the write that finished them, and then lets them expire;
-// running jobs are kept as long as the store's WithTTL says (forever by
-// default). Use it with NewFlowJobStore.
+// WithFlowJobRetention keeps finished flow jobs (completed, failed or
+// cancelled) for d after the write that finished them, and then lets them
+// expire; running jobs are kept as long as the store's WithTTL says
+// (forever by default). It applies to stores of FlowJob (NewFlowJobStore);
+// New fails with ErrInvalidArgument for a store of another type.
 //
 // In a Worker, a store made by NewFlowJobStore in the layout of
 // @uploadista/kv-store-cloudflare-do (ObjectNamedByKey, FlowJobPrefix, the
 // JSON codec) before Serve also gives its TTLs to the jobs that TypeScript
 // writes through that client's RPC methods on DokvObject (setFlowJob): see
 // NewFlowJobStore.
-func FlowJobRetention(d time.Duration) Option {
-	return WithTTLFunc(func(j FlowJob) time.Duration {
+func WithFlowJobRetention(d time.Duration) Option {
+	return func(c *config) { c.jobRetention = d }
+}
+
+// jobRetention is the TTL function of WithFlowJobRetention(d).
+func jobRetention(d time.Duration) func(FlowJob) time.Duration {
+	return func(j FlowJob) time.Duration {
 		if j.Status.Terminal() {
 			return d
 		}
 		return 0
-	})
+	}
 }
 
 // checkTTL validates a TTL option or argument.
@@ -169,15 +176,6 @@ func (s *Store[T]) SetWithTTL(ctx context.Context, key string, value T, ttl time
 		return 0, &Error{Op: "set", Key: key, Err: ErrInvalidArgument, Detail: fmt.Sprintf("TTL %v is not within 1ms and %v", ttl, MaxTTL)}
 	}
 	return s.writeOne(ctx, "set", key, protocol.Mutation{Kind: protocol.KindPut, TTL: ttlMillis(ttl)}, value)
-}
-
-// SetWithTTL stores value at key, to expire ttl after the transaction
-// commits (see Store.SetWithTTL).
-func (t *Txn[T]) SetWithTTL(key string, value T, ttl time.Duration) *Txn[T] {
-	if (ttl <= 0 || ttl > MaxTTL) && t.err == nil {
-		t.err = &Error{Op: "txn", Key: key, Err: ErrInvalidArgument, Detail: fmt.Sprintf("TTL %v is not within 1ms and %v", ttl, MaxTTL)}
-	}
-	return t.add(key, protocol.Mutation{Kind: protocol.KindPut, TTL: ttlMillis(ttl)}, value)
 }
 
 // expiresAt is the time of a wire expiry; the zero time for none.

@@ -107,8 +107,8 @@ func TestTTL_StatsCountLiveKeysAndTheNextAlarm(t *testing.T) {
 
 func TestTTL_DefaultAndFunction(t *testing.T) {
 	ctx := t.Context()
-	s, _, clock := newClockStore[int](t, dokv.WithTTL(time.Minute),
-		dokv.WithTTLFunc(func(v int) time.Duration { return time.Duration(v) * time.Second }))
+	base, _, clock := newClockStore[int](t, dokv.WithTTL(time.Minute))
+	s := base.WithTTLFunc(func(v int) time.Duration { return time.Duration(v) * time.Second })
 	require.NoError(t, s.Set(ctx, "default", 0))
 	require.NoError(t, s.Set(ctx, "ten", 10))
 	_, err := s.Txn().Set("txn", 20).Commit(ctx)
@@ -138,13 +138,13 @@ func TestTTL_DefaultAndFunction(t *testing.T) {
 func TestTTL_BadArguments(t *testing.T) {
 	ctx := t.Context()
 	ns := dokv.NewMemoryNamespace()
-	for _, opt := range []dokv.Option{dokv.WithTTL(-time.Second), dokv.WithTTL(dokv.MaxTTL + 1), dokv.WithTTLFunc(func(string) time.Duration { return 0 })} {
+	for _, opt := range []dokv.Option{dokv.WithTTL(-time.Second), dokv.WithTTL(dokv.MaxTTL + 1), dokv.WithFlowJobRetention(time.Hour), dokv.WithFlowJobRetention(-time.Second)} {
 		_, err := dokv.New[int](ns, opt)
 		require.ErrorIs(t, err, dokv.ErrInvalidArgument)
 	}
-	s, err := dokv.New[int](ns, dokv.WithPartitioning(dokv.SingleObject("o")),
-		dokv.WithTTLFunc(func(v int) time.Duration { return time.Duration(v) * dokv.MaxTTL }))
+	base, err := dokv.New[int](ns, dokv.WithPartitioning(dokv.SingleObject("o")))
 	require.NoError(t, err)
+	s := base.WithTTLFunc(func(v int) time.Duration { return time.Duration(v) * dokv.MaxTTL })
 	for _, d := range []time.Duration{0, -time.Second, dokv.MaxTTL + 1} {
 		_, err := s.SetWithTTL(ctx, "k", 1, d)
 		require.ErrorIs(t, err, dokv.ErrInvalidArgument, "%v", d)
@@ -174,7 +174,7 @@ func TestTTL_WatchersSeeTheExpiry(t *testing.T) {
 func TestFlowJobRetention_FinishedJobsExpire(t *testing.T) {
 	ctx := t.Context()
 	clock := dokvtest.NewManualClock(epoch)
-	jobs, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(dokv.WithClock(clock)), dokv.FlowJobRetention(time.Hour))
+	jobs, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(dokv.WithClock(clock)), dokv.WithFlowJobRetention(time.Hour))
 	require.NoError(t, err)
 	running := dokv.NewFlowJob("flow", "storage")
 	running.Status = dokv.FlowJobRunning

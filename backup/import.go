@@ -26,7 +26,7 @@ const maxImportLine = 4 * dokv.MaxEntryBytes
 // exported with (the versions are the store's own), after they decode with
 // the store's codec as a T. An entry keeps what remains of its expiry, by
 // the namespace's clock; an entry without one gets the TTL the store gives
-// a write of its value (WithTTL, WithTTLFunc, WithFlowJobRetention); an
+// a write of its value (WithTTL, WithFlowJobRetention, Store.WithTTLFunc); an
 // entry whose expiry has passed is skipped.
 //
 // Importing is idempotent: an import that was interrupted can be run again

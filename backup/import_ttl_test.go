@@ -69,7 +69,7 @@ func TestImport_EntriesWithoutExpiryGetTheStoresTTLRules(t *testing.T) {
 	require.NoError(t, err)
 
 	dst, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace(dokv.WithClock(clock)), single,
-		dokv.WithTTL(48*time.Hour), dokv.FlowJobRetention(time.Hour))
+		dokv.WithTTL(48*time.Hour), dokv.WithFlowJobRetention(time.Hour))
 	require.NoError(t, err)
 	_, err = backup.Import(ctx, dst, bytes.NewReader(export.Bytes()))
 	require.NoError(t, err)

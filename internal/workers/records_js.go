@@ -56,7 +56,7 @@ const (
 //
 // A set carries the TTL that the Go program's stores of the kind would give
 // the record (recordTTL), so that a flow job finished from TypeScript
-// expires after FlowJobRetention, and a record of a store with WithTTL
+// expires after WithFlowJobRetention, and a record of a store with WithTTL
 // expires as Go's writes do; the stored bytes stay exactly what JS sent.
 //
 //go:wasmexport dokvRecord

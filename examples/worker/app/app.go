@@ -117,7 +117,7 @@ func New(ns dokv.Namespace, opts ...Option) (worker.Handler, error) {
 	// server bound to this Worker's DokvObject reads and writes the same
 	// records, and each record's object is the one its watchers follow.
 	npmLayout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
-	jobs, err := dokv.NewFlowJobStore(ns, npmLayout, dokv.FlowJobRetention(c.retention))
+	jobs, err := dokv.NewFlowJobStore(ns, npmLayout, dokv.WithFlowJobRetention(c.retention))
 	if err != nil {
 		return nil, err
 	}

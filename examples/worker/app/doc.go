@@ -99,7 +99,7 @@
 // on conflict, so concurrent task updates of one job all take effect. A job
 // that finishes (completed, failed, cancelled) expires after the retention
 // time (WithJobRetention, DefaultJobRetention by default), and its index
-// entry with it (dokv.FlowJobRetention). Jobs written by TypeScript's
+// entry with it (dokv.WithFlowJobRetention). Jobs written by TypeScript's
 // setFlowJob carry no retention: the Go store decides TTLs on its writes.
 //
 // # Admin

@@ -52,11 +52,11 @@ func main() {
 		log.Fatal(err)
 	}
 	layout := dokv.WithPartitioning(dokv.ObjectNamedByKey())
-	retained, err := dokv.NewFlowJobStore(ns, layout, dokv.FlowJobRetention(Retention))
+	retained, err := dokv.NewFlowJobStore(ns, layout, dokv.WithFlowJobRetention(Retention))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := dokv.NewFlowJobStore(ns, layout, dokv.FlowJobRetention(ShortRetention)); err != nil {
+	if _, err := dokv.NewFlowJobStore(ns, layout, dokv.WithFlowJobRetention(ShortRetention)); err != nil {
 		log.Fatal(err)
 	}
 	jobs, err := dokv.NewFlowJobStore(ns, layout)
@@ -89,7 +89,7 @@ func main() {
 			st, err := jobs.ObjectStats(r.Context(), key)
 			answer(w, st, err)
 		case r.Path == "/late" && r.Method == "POST":
-			late, err = dokv.NewFlowJobStore(ns, layout, dokv.FlowJobRetention(LateRetention))
+			late, err = dokv.NewFlowJobStore(ns, layout, dokv.WithFlowJobRetention(LateRetention))
 			answer(w, struct{}{}, err)
 		default:
 			w.WriteHeader(404)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -265,4 +266,65 @@ func TestDev_RefusesABusyPortWithoutSayingItServes(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, string(stderr), fmt.Sprintf("127.0.0.1:%d is in use", port))
 	assert.NotContains(t, string(stderr), "serving")
+}
+
+// envWorker answers GET /NAME with the value of the Worker's binding NAME,
+// as a Worker reads its secrets.
+const envWorker = `package main
+
+import (
+	"github.com/syumai/workers/cloudflare"
+
+	"github.com/dokv/dokv/worker"
+)
+
+func main() {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
+		w.WriteString(cloudflare.Getenv(r.Path[1:]))
+	}))
+}
+`
+
+// On workerd, the Worker reads the secrets of .dev.vars as it reads
+// wrangler's, and the build directory holds none of them.
+func TestDev_ServesDevVarsToTheWorker(t *testing.T) {
+	workerdtest.Require(t)
+	root, err := workerdtest.RepoRoot()
+	require.NoError(t, err)
+	bin := buildDokv(t)
+	dir := newModule(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(envWorker), 0o644))
+	tidy := exec.Command("go", "mod", "tidy")
+	tidy.Dir = dir
+	out, err := tidy.CombinedOutput()
+	require.NoError(t, err, "go mod tidy: %s", out)
+	var initOut strings.Builder
+	require.NoError(t, run([]string{"init", "-var", "GREETING=from wrangler.toml", dir}, &initOut))
+	secret := "a dev secret # with a hash, long enough"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, devVarsFile), []byte("DOKV_ADMIN_SECRET=\""+secret+"\"\n"), 0o600))
+
+	port := freePort(t)
+	cmd := exec.Command(bin, "dev", "-port", strconv.Itoa(port), dir)
+	cmd.Dir = root
+	dev := startDev(t, cmd, port)
+	dev.waitServing(t)
+	assert.Contains(t, dev.log(), "dokv: using DOKV_ADMIN_SECRET from ")
+	for name, want := range map[string]string{"DOKV_ADMIN_SECRET": secret, "GREETING": "from wrangler.toml"} {
+		resp, err := workerdtest.Client.Get("http://" + addrOf(port) + "/" + name)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Equal(t, want, string(body), name)
+	}
+	dev.stop(t, syscall.SIGTERM)
+	assert.NotContains(t, dev.log(), secret, "dev prints names, never values")
+	filepath.WalkDir(filepath.Join(dir, "build"), func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			data, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.NotContains(t, string(data), secret, "%s holds the secret", path)
+		}
+		return nil
+	})
 }

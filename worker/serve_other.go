@@ -15,7 +15,7 @@ import (
 // with net/http over dokv.NewMemoryNamespace.
 func Serve(handler Handler) {
 	_ = handler
-	fmt.Fprintln(os.Stderr, "dokv.Serve needs a Worker built with GOOS=js GOARCH=wasm; for local runs use NewMemoryNamespace and net/http")
+	fmt.Fprintln(os.Stderr, "worker.Serve needs a Worker built with GOOS=js GOARCH=wasm; for local runs serve workerhttp.FromHandler with net/http over dokv.NewMemoryNamespace")
 	os.Exit(2)
 }
 

@@ -39,7 +39,7 @@ func adminServer(t *testing.T, n int) (url string, src, dst *dokv.Store[[]byte])
 	for i := range n {
 		require.NoError(t, src.Set(context.Background(), fmt.Sprintf("key-%05d", i), []byte(fmt.Sprintf(`{"i":%d}`, i))))
 	}
-	h, err := backup.AdminHandler(testSecret, map[string]backup.Store{"src": src, "dst": dst})
+	h, err := backup.AdminHandler(testSecret, map[string]backup.Store{"src": backup.For(src), "dst": backup.For(dst)})
 	require.NoError(t, err)
 	srv := httptest.NewServer(workerhttp.FromHandler(h))
 	t.Cleanup(srv.Close)

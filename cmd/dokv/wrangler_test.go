@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/worker"
 )
 
 type Note struct {
@@ -38,7 +39,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dokv.Serve(dokv.HandlerFunc(func(w *dokv.ResponseWriter, r *dokv.Request) {
+	worker.Serve(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
 		id, _ := strings.CutPrefix(r.Path, "/notes/")
 		note, err := notes.Get(r.Context(), id)
 		if errors.Is(err, dokv.ErrNotFound) {

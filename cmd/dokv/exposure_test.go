@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
-	"github.com/dokv/dokv/dokvhttp"
 	"github.com/dokv/dokv/examples/worker/app"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/workerfiles"
+	"github.com/dokv/dokv/worker/workerhttp"
 )
 
 // The test-only Workers (the e2e bridge, which forwards raw requests to any
@@ -62,7 +62,7 @@ func TestExampleExposesNoRawObjectAccess(t *testing.T) {
 	for _, path := range paths {
 		for _, method := range []string{http.MethodPost, http.MethodPut, http.MethodPatch} {
 			rec := httptest.NewRecorder()
-			dokvhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(write)))
+			workerhttp.FromHandler(h).ServeHTTP(rec, httptest.NewRequest(method, path, bytes.NewReader(write)))
 			assert.GreaterOrEqual(t, rec.Code, 400, "%s %s answered %d", method, path, rec.Code)
 		}
 	}

@@ -37,14 +37,16 @@ type KvStore[T any] interface {
 	Delete(ctx context.Context, key string) error
 }
 
-// Entry is a stored key with its value and version.
+// Entry is a stored key with its value and version. Its JSON is
+// {"key", "value", "version", "expiresAt"}, the value as the store's T
+// marshals, and expiresAt left out when the key does not expire.
 type Entry[T any] struct {
-	Key     string
-	Value   T
-	Version uint64
+	Key     string `json:"key"`
+	Value   T      `json:"value"`
+	Version uint64 `json:"version"`
 	// ExpiresAt is when the key expires (see WithTTL); the zero Time when
 	// it does not.
-	ExpiresAt time.Time
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
 // Store is a typed, strongly consistent key-value store over a Namespace of

@@ -13,34 +13,47 @@ import (
 // SQLite-backed Durable Object.
 const StorageWarnBytes = 8_000_000_000
 
-// ObjectStats are the figures of one object, as a store sees it.
+// ObjectStats are the figures of one object, as a store sees it. Its JSON
+// names are camelCase, and NextAlarm is left out when no alarm is due.
 type ObjectStats struct {
 	// Object is the object's name.
-	Object string
+	Object string `json:"object"`
 	// Keys counts the store's keys in the object, and Bytes their stored
 	// keys' and values' bytes (other stores sharing the object are not
 	// counted).
-	Keys, Bytes int64
+	Keys  int64 `json:"keys"`
+	Bytes int64 `json:"bytes"`
 	// StorageBytes is the object's whole storage, every store's keys
 	// included: SQLite's database size on Workers, the bytes of every key
 	// and value in memory.
-	StorageBytes int64
+	StorageBytes int64 `json:"storageBytes"`
 	// NewestVersion is the newest version the object handed out.
-	NewestVersion uint64
+	NewestVersion uint64 `json:"newestVersion"`
 	// NextAlarm is when the object's alarm next removes expired keys (of
 	// any store in it); the zero Time when none is due.
-	NextAlarm time.Time
+	NextAlarm time.Time `json:"nextAlarm,omitzero"`
 	// NearLimit is set when StorageBytes has reached StorageWarnBytes.
-	NearLimit bool
+	NearLimit bool `json:"nearLimit"`
 }
 
 // StoreStats are the figures of every object of a store, and their sums.
+// Its JSON names are camelCase, and NextAlarm is left out when no alarm is
+// due.
 type StoreStats struct {
-	Objects                   []ObjectStats // in shard order
-	Keys, Bytes, StorageBytes int64
-	NewestVersion             uint64    // the newest over all objects
-	NextAlarm                 time.Time // the earliest over all objects; zero for none
-	NearLimit                 int       // how many objects are near their limit
+	// Objects are the figures of each object, in shard order.
+	Objects []ObjectStats `json:"objects"`
+	// Keys, Bytes and StorageBytes are the sums of the objects' figures.
+	Keys         int64 `json:"keys"`
+	Bytes        int64 `json:"bytes"`
+	StorageBytes int64 `json:"storageBytes"`
+	// NewestVersion is the newest version over all objects.
+	NewestVersion uint64 `json:"newestVersion"`
+	// NextAlarm is the earliest alarm over all objects; the zero Time when
+	// none is due.
+	NextAlarm time.Time `json:"nextAlarm,omitzero"`
+	// ObjectsNearLimit counts the objects whose NearLimit is set. It is a
+	// count, where ObjectStats.NearLimit is a flag, so it has its own name.
+	ObjectsNearLimit int `json:"objectsNearLimit"`
 }
 
 // Stats reports the figures of every object of a store under SingleObject
@@ -74,7 +87,7 @@ func (s *core) stats(ctx context.Context) (StoreStats, error) {
 			out.NextAlarm = st.NextAlarm
 		}
 		if st.NearLimit {
-			out.NearLimit++
+			out.ObjectsNearLimit++
 		}
 	}
 	return out, nil

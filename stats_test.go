@@ -50,7 +50,7 @@ func TestStats_SumsTheObjectsOfAStore(t *testing.T) {
 	assert.Equal(t, want, st.Bytes)
 	assert.GreaterOrEqual(t, st.NewestVersion, last)
 	assert.Equal(t, st.Bytes, st.StorageBytes, "the objects hold this store's keys only (object names include the prefix)")
-	assert.Zero(t, st.NearLimit)
+	assert.Zero(t, st.ObjectsNearLimit)
 }
 
 func TestStats_PerKeyGivesObjectStats(t *testing.T) {

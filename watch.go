@@ -52,6 +52,8 @@ const (
 	WatchEmitted
 )
 
+// String names the kind as its JSON does: "snapshot", "resumed", "set",
+// "deleted" or "emitted".
 func (k WatchKind) String() string {
 	switch k {
 	case WatchSnapshot:
@@ -68,27 +70,71 @@ func (k WatchKind) String() string {
 	return fmt.Sprintf("WatchKind(%d)", int(k))
 }
 
-// WatchEvent is one item of a watch.
+// MarshalText writes the kind's name (see String), so that a WatchEvent's
+// JSON says "kind": "set" rather than a number. A kind without a name is
+// an error.
+func (k WatchKind) MarshalText() ([]byte, error) {
+	if k < WatchSnapshot || k > WatchEmitted {
+		return nil, fmt.Errorf("dokv: no name for WatchKind(%d)", int(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText reads a kind's name, as MarshalText writes it.
+func (k *WatchKind) UnmarshalText(text []byte) error {
+	for kind := WatchSnapshot; kind <= WatchEmitted; kind++ {
+		if string(text) == kind.String() {
+			*k = kind
+			return nil
+		}
+	}
+	return fmt.Errorf("dokv: unknown watch kind %q", text)
+}
+
+// WatchEvent is one item of a watch. Its JSON has camelCase names, kind as
+// a name ("snapshot", "set", ...), and value only when the event carries
+// one (see MarshalJSON).
 type WatchEvent[T any] struct {
-	Kind WatchKind
-	Key  string
+	Kind WatchKind `json:"kind,omitzero"`
+	Key  string    `json:"key"`
 	// At is the event's position in the object's sequence of changes.
 	// To resume a watch without missing a change, pass the At of the last
 	// event received to WatchAfter.
-	At uint64
+	At uint64 `json:"at"`
 	// Version is the key's version after a WatchSet, and its version at a
 	// WatchSnapshot (0 when absent).
-	Version uint64
+	Version uint64 `json:"version"`
 	// Value is the key's value for WatchSet and a WatchSnapshot of a
 	// present key, unless Truncated.
-	Value T
+	Value T `json:"value"`
 	// Truncated: the value was too large for a watch message
 	// (MaxWatchMessageBytes); read it with GetEntry.
-	Truncated bool
+	Truncated bool `json:"truncated,omitzero"`
 	// Resynced: see WatchSnapshot.
-	Resynced bool
+	Resynced bool `json:"resynced,omitzero"`
 	// Event is the JSON of a WatchEmitted event.
-	Event json.RawMessage
+	Event json.RawMessage `json:"event,omitempty"`
+}
+
+// HasValue reports whether the event carries a value: a WatchSet or a
+// WatchSnapshot of a present key, not Truncated. Value is T's zero value
+// otherwise.
+func (e WatchEvent[T]) HasValue() bool {
+	return (e.Kind == WatchSet || e.Kind == WatchSnapshot && e.Version > 0) && !e.Truncated
+}
+
+// MarshalJSON writes the event with its value only when it carries one
+// (HasValue): a deletion, an event or the snapshot of an absent key has no
+// "value", where T's zero value would read as a stored one.
+func (e WatchEvent[T]) MarshalJSON() ([]byte, error) {
+	type plain WatchEvent[T] // the fields and tags, without this method
+	if e.HasValue() {
+		return json.Marshal(plain(e))
+	}
+	return json.Marshal(struct {
+		plain
+		Value struct{} `json:"value,omitzero"` // hides plain's Value
+	}{plain: plain(e)})
 }
 
 // WatchOption configures Watch.

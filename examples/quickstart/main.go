@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"sync"
@@ -30,14 +31,14 @@ func main() {
 	failed := false
 	for _, scenario := range []struct {
 		name string
-		run  func(context.Context) error
+		run  func(context.Context, io.Writer) error
 	}{
 		{"flow jobs", trackFlowJob},
 		{"upload coordination", coordinateUpload},
 		{"partitioning", comparePartitionings},
 	} {
 		fmt.Printf("== %s\n", scenario.name)
-		if err := scenario.run(ctx); err != nil {
+		if err := scenario.run(ctx, os.Stdout); err != nil {
 			fmt.Printf("FAIL %s: %v\n", scenario.name, err)
 			failed = true
 			continue
@@ -51,8 +52,9 @@ func main() {
 
 // trackFlowJob runs one job whose four nodes are executed by concurrent
 // workers. Every change is an Update of the one job record, so no worker's
-// change can overwrite another's.
-func trackFlowJob(ctx context.Context) error {
+// change can overwrite another's: an update that meets a concurrent one
+// runs its function again on the newer record.
+func trackFlowJob(ctx context.Context, out io.Writer) error {
 	jobs, err := dokv.NewFlowJobStore(dokv.NewMemoryNamespace())
 	if err != nil {
 		return err
@@ -67,11 +69,13 @@ func trackFlowJob(ctx context.Context) error {
 	if _, err := jobs.CompareAndSwap(ctx, job.ID, 0, job); err != nil {
 		return fmt.Errorf("create job: %w", err)
 	}
-	fmt.Printf("created job %s: %s with %d tasks\n", job.ID, job.Status, len(job.Tasks))
+	fmt.Fprintf(out, "created job %s: %s with %d tasks\n", job.ID, job.Status, len(job.Tasks))
 
-	var transitions sync.Map // status -> struct{}: job statuses seen
+	var transitions sync.Map       // status -> struct{}: job statuses seen
+	var updates, runs atomic.Int32 // committed updates; runs of their functions
 	setTask := func(node string, status dokv.FlowJobTaskStatus) error {
 		_, err := jobs.Update(ctx, job.ID, func(j dokv.FlowJob, exists bool) (dokv.FlowJob, error) {
+			runs.Add(1)
 			if !exists {
 				return j, fmt.Errorf("job %s vanished", job.ID)
 			}
@@ -90,6 +94,9 @@ func trackFlowJob(ctx context.Context) error {
 			transitions.Store(j.Status, struct{}{})
 			return j, nil
 		})
+		if err == nil {
+			updates.Add(1)
+		}
 		return err
 	}
 	var wg sync.WaitGroup
@@ -115,9 +122,15 @@ func trackFlowJob(ctx context.Context) error {
 		return err
 	}
 	for _, t := range final.Value.Tasks {
-		fmt.Printf("  task %-9s %s\n", t.NodeID, t.Status)
+		fmt.Fprintf(out, "  task %-9s %s\n", t.NodeID, t.Status)
 	}
-	fmt.Printf("job %s after %d versions of its record (8 task updates)\n", final.Value.Status, final.Version)
+	// A version orders writes; it is not a count of them (it starts from
+	// the object's clock), so the program counts the updates itself.
+	fmt.Fprintf(out, "job %s after %d task updates, whose functions ran %d times (a run that met a concurrent update ran again)\n",
+		final.Value.Status, updates.Load(), runs.Load())
+	if want := int32(2 * len(nodes)); updates.Load() != want {
+		return fmt.Errorf("%d task updates committed, want %d", updates.Load(), want)
+	}
 	if final.Value.Status != dokv.FlowJobCompleted || !allTasks(final.Value, dokv.FlowJobTaskCompleted) || final.Value.EndedAt == nil {
 		return fmt.Errorf("job ended %s; every task and the job must be completed", final.Value.Status)
 	}
@@ -127,7 +140,7 @@ func trackFlowJob(ctx context.Context) error {
 	if _, err := jobs.Get(ctx, "no-such-job"); !errors.Is(err, dokv.ErrNotFound) {
 		return fmt.Errorf("a missing job gave %v, want ErrNotFound", err)
 	}
-	fmt.Println("a missing job gives ErrNotFound")
+	fmt.Fprintln(out, "a missing job gives ErrNotFound")
 	return nil
 }
 
@@ -144,7 +157,7 @@ func allTasks(j dokv.FlowJob, s dokv.FlowJobTaskStatus) bool {
 // delivered once and some twice, as a retrying client would. Each arrival
 // records its part in the UploadFile with Update; the arrival whose update
 // completes the file is the one that assembles it.
-func coordinateUpload(ctx context.Context) error {
+func coordinateUpload(ctx context.Context, out io.Writer) error {
 	uploads, err := dokv.NewUploadFileStore(dokv.NewMemoryNamespace())
 	if err != nil {
 		return err
@@ -161,7 +174,7 @@ func coordinateUpload(ctx context.Context) error {
 	if err := uploads.Set(ctx, upload.ID, upload); err != nil {
 		return err
 	}
-	fmt.Printf("upload %s expects %d parts of %d MiB\n", upload.ID, parts, partSize>>20)
+	fmt.Fprintf(out, "upload %s expects %d parts of %d MiB\n", upload.ID, parts, partSize>>20)
 
 	var assemblies, duplicates atomic.Int32
 	arrive := func(part int) error {
@@ -193,7 +206,7 @@ func coordinateUpload(ctx context.Context) error {
 		}
 		if completedHere {
 			assemblies.Add(1)
-			fmt.Printf("  part %2d completed the upload: assembling\n", part)
+			fmt.Fprintf(out, "  part %2d completed the upload: its arrival is the one to assemble it\n", part)
 		}
 		return nil
 	}
@@ -223,8 +236,8 @@ func coordinateUpload(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("offset %d of %d bytes, %d parts recorded, %d duplicate deliveries ignored, %d assembly\n",
-		final.Offset, *final.Size, len(final.Storage.Parts), duplicates.Load(), assemblies.Load())
+	fmt.Fprintf(out, "offset %d of %d bytes, %d parts recorded, %d duplicate deliveries ignored, %s\n",
+		final.Offset, *final.Size, len(final.Storage.Parts), duplicates.Load(), count(int(assemblies.Load()), "arrival", "arrivals")+" to assemble")
 	if assemblies.Load() != 1 {
 		return fmt.Errorf("%d arrivals triggered assembly, want exactly 1", assemblies.Load())
 	}
@@ -236,7 +249,7 @@ func coordinateUpload(ctx context.Context) error {
 
 // comparePartitionings stores the same keys under each pattern and reports
 // how many objects each used and whether it can list.
-func comparePartitionings(ctx context.Context) error {
+func comparePartitionings(ctx context.Context, out io.Writer) error {
 	const keys = 200
 	for _, p := range []dokv.Partitioning{dokv.SingleObject("uploads"), dokv.PerKey(), dokv.HashShards(8)} {
 		ns := dokv.NewMemoryNamespace()
@@ -249,23 +262,33 @@ func comparePartitionings(ctx context.Context) error {
 				return err
 			}
 		}
-		listed := 0
+		listed, inOrder := 0, true
 		var listErr error
-		for _, err := range store.List(ctx, dokv.ListOptions{Prefix: "upload-"}) {
+		for e, err := range store.List(ctx, dokv.ListOptions{Prefix: "upload-"}) {
 			if err != nil {
 				listErr = err
 				break
 			}
+			inOrder = inOrder && e.Key == fmt.Sprintf("upload-%03d", listed)
 			listed++
 		}
+		objects := count(ns.Objects(), "object", "objects")
 		switch {
-		case listErr == nil && listed == keys:
-			fmt.Printf("  %-26s %3d objects, lists all %d keys in order\n", p, ns.Objects(), listed)
+		case listErr == nil && listed == keys && inOrder:
+			fmt.Fprintf(out, "  %-26s %11s, lists all %d keys in order\n", p, objects, listed)
 		case errors.Is(listErr, dokv.ErrUnsupported) && p.String() == dokv.PerKey().String():
-			fmt.Printf("  %-26s %3d objects, cannot list (ErrUnsupported)\n", p, ns.Objects())
+			fmt.Fprintf(out, "  %-26s %11s, cannot list (ErrUnsupported)\n", p, objects)
 		default:
-			return fmt.Errorf("%s listed %d of %d keys: %v", p, listed, keys, listErr)
+			return fmt.Errorf("%s listed %d of %d keys (in order: %t): %v", p, listed, keys, inOrder, listErr)
 		}
 	}
 	return nil
+}
+
+// count writes n with the noun's singular or plural.
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

@@ -63,12 +63,18 @@ func Example_tour() {
 		fmt.Println("listed:", e.Key, e.Value.Name)
 	}
 
-	versions, err := store.Txn(). // one object, all or nothing, at most MaxTxnKeys keys
-					SetIf("{order-7}/status", 0, Profile{Name: "paid"}).
-					Set("{order-7}/receipt", Profile{Name: "r-1"}).
-					Delete("{order-7}/cart").
-					Commit(ctx)
+	// One object, all or nothing, at most MaxTxnKeys keys: the hash tag
+	// {order-7} puts these keys in one object.
+	versions, err := store.Txn().
+		SetIf("{order-7}/status", 0, Profile{Name: "paid"}).
+		Set("{order-7}/receipt", Profile{Name: "r-1"}).
+		Delete("{order-7}/cart").
+		Check("{order-7}/lock", 0). // holds while the lock key is absent
+		Commit(ctx)
 	fmt.Println("txn:", len(versions), err)
+
+	st, err := store.Stats(ctx) // keys, bytes, storage size, objects near their limit
+	fmt.Println("stats:", len(st.Objects), st.Keys, err)
 	// Output:
 	// Ada <nil>
 	// miss: true
@@ -80,6 +86,7 @@ func Example_tour() {
 	// listed: u1 Ada L.
 	// listed: u2 Grace
 	// txn: 3 <nil>
+	// stats: 16 4 <nil>
 }
 
 // Which operations each partitioning allows, and how a hash tag puts keys

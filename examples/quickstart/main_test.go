@@ -42,7 +42,7 @@ func TestScenariosPrintTrueSentences(t *testing.T) {
 	assert.NotContains(t, jobs.String(), "version")
 	assert.Contains(t, jobs.String(), "a missing job gives ErrNotFound\n")
 
-	assert.Regexp(t, `(?m)^  part \d+ completed the upload: its arrival is the one to assemble it$`, uploads.String())
+	assert.Regexp(t, `(?m)^  part +\d+ completed the upload: its arrival is the one to assemble it$`, uploads.String())
 	assert.Contains(t, uploads.String(), "offset 62914560 of 62914560 bytes, 12 parts recorded, 4 duplicate deliveries ignored, 1 arrival to assemble\n")
 
 	assert.Regexp(t, `(?m)^  SingleObject\("uploads"\) +1 object, lists all 200 keys in order$`, layouts.String())

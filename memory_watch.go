@@ -16,7 +16,8 @@ import (
 // behind is dropped.
 type memoryWatcher struct {
 	o       *memoryObject
-	key     string
+	key     string // the stored key
+	keyJSON []byte // the stored key as the messages carry it
 	pending chan []byte
 	done    chan struct{} // closed when the watcher is dropped or closed
 	last    []byte        // the close message, once done
@@ -35,9 +36,9 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 	if err != nil {
 		return nil, objectError(err)
 	}
-	w := &memoryWatcher{o: o, key: key, pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
+	w := &memoryWatcher{o: o, key: key, keyJSON: watch.KeyJSON(key), pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
 	for _, m := range messages {
-		w.send(m)
+		w.send(watch.WithKey(m, w.keyJSON))
 	}
 	if o.watchers == nil {
 		o.watchers = make(map[string]map[*memoryWatcher]struct{})
@@ -61,8 +62,11 @@ func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
 	if err != nil {
 		return objectError(err)
 	}
-	for w := range o.watchers[key] {
-		w.send(m)
+	if ws := o.watchers[key]; len(ws) > 0 {
+		m = watch.WithKey(m, watch.KeyJSON(key))
+		for w := range ws {
+			w.send(m)
+		}
 	}
 	return nil
 }
@@ -79,14 +83,15 @@ func objectError(err error) error {
 }
 
 // notify hands the changes of the request the object just ran to their
-// watchers. The caller holds the object's turn.
+// watchers, with the stored key, as a Go watcher on Workers gets them. The
+// caller holds the object's turn.
 func (o *memoryObject) notify() {
 	if o.watcherCount == 0 {
 		return
 	}
 	for _, c := range o.actor.Changes() {
 		if ws := o.watchers[c.Key]; len(ws) > 0 {
-			m := watch.ChangeMessage(&c)
+			m := watch.WithKey(watch.ChangeMessage(&c), watch.KeyJSON(c.Key))
 			for w := range ws {
 				w.send(m)
 			}

@@ -14,7 +14,9 @@ import (
 // idle watcher costs no CPU and stays connected while the object is evicted
 // from memory. The socket then receives one JSON text message per change
 // and per emitted event, in order; the first says where the stream starts.
-// A query parameter after=N resumes after position N, as WatchAfter does.
+// Each message carries key, as the browser asked for it, not the key the
+// object stores for it. A query parameter after=N resumes after position
+// N, as WatchAfter does.
 // The messages and close codes are described in the README ("Watch").
 //
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an
@@ -37,7 +39,11 @@ func (s *core) serveWatch(w *worker.ResponseWriter, r *worker.Request, key strin
 		plainError(w, 400, err.Error())
 		return
 	}
-	query := "key=" + queryEscape(s.router.StoredKey(key))
+	// The object stores the key under the store's prefix (or, under
+	// ObjectNamedByKey, stores the prefix alone in the object named by the
+	// key), so it cannot tell the key from what it stores: watched is the
+	// key the browser's messages carry.
+	query := "key=" + queryEscape(s.router.StoredKey(key)) + "&watched=" + queryEscape(key)
 	if after := r.Query("after"); after != "" {
 		// The object parses the position again by the same rule (it may be
 		// reached without ServeWatch); refusing here answers a browser with

@@ -25,6 +25,7 @@ import (
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/internal/workerdtest"
 	"github.com/dokv/dokv/internal/workerfiles"
+	"github.com/dokv/dokv/worker"
 )
 
 // exampleGreeting is the GREETING variable the example Worker gets.
@@ -522,6 +523,13 @@ func (w *exampleWorker) listJobIDs(t *testing.T, status string) []string {
 // response's status.
 func (w *exampleWorker) rawStatus(t *testing.T, request string) int {
 	t.Helper()
+	return w.raw(t, request).Status
+}
+
+// raw writes request, as it is, to the Worker's port and reads the
+// response, so that a test can send what Go's client would not.
+func (w *exampleWorker) raw(t *testing.T, request string) exampleResponse {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(w.URL, "http://"))
 	require.NoError(t, err)
 	defer conn.Close()
@@ -530,9 +538,10 @@ func (w *exampleWorker) rawStatus(t *testing.T, request string) int {
 	require.NoError(t, err)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	require.NoError(t, err)
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return exampleResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}
 }
 
 // exampleRestartBody is the distinct body of key i of the restart test.
@@ -672,6 +681,12 @@ func TestExampleWorker_PanicAndBadInputDoNotKillTheInstance(t *testing.T) {
 		requireExampleError(t, w.do(t, http.MethodPut, "/"+p+"/too-large", make([]byte, dokv.MaxEntryBytes)), http.StatusRequestEntityTooLarge, p)
 		requireExampleError(t, w.do(t, http.MethodGet, "/"+p+"/too-large", nil), http.StatusNotFound, "a rejected write changes nothing")
 	}
+	// Refused by the entry module before the handler runs, and JSON all
+	// the same: a body over worker.MaxRequestBodyBytes (declared, so
+	// refused unread).
+	msg := requireExampleError(t, w.raw(t, fmt.Sprintf("PUT /single/huge HTTP/1.1\r\nHost: example\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", worker.MaxRequestBodyBytes+1)),
+		http.StatusRequestEntityTooLarge, "a body over the entry module's limit")
+	assert.Contains(t, msg, strconv.Itoa(worker.MaxRequestBodyBytes))
 	hugeJSON := append([]byte(`{"flowId": "`), bytes.Repeat([]byte("f"), dokv.MaxEntryBytes)...)
 	hugeJSON = append(hugeJSON, `", "storageId": "s"}`...)
 	requireExampleError(t, w.do(t, http.MethodPost, "/jobs", hugeJSON), http.StatusRequestEntityTooLarge)

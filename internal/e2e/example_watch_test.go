@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
@@ -32,11 +36,12 @@ func completedTasks(t *testing.T, m watchMessage) (dokv.FlowJob, map[string]bool
 // followJob reads set messages of a job's watch until n have arrived,
 // checking that each adds exactly one completed task to the one before:
 // every change, in order, none twice.
-func followJob(t *testing.T, conn *websocket.Conn, n int, done map[string]bool, at uint64) (map[string]bool, uint64) {
+func followJob(t *testing.T, conn *websocket.Conn, wantKey string, n int, done map[string]bool, at uint64) (map[string]bool, uint64) {
 	t.Helper()
 	for range n {
 		m := readWatch(t, conn)
 		require.Equal(t, "set", m.Type)
+		require.Equal(t, wantKey, m.Key, "a message carries the key the browser watched")
 		require.Greater(t, m.At, at, "positions increase")
 		require.Equal(t, m.At, m.Version)
 		_, next := completedTasks(t, m)
@@ -64,6 +69,7 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	start := readWatch(t, watcher)
 	require.Equal(t, "start", start.Type)
 	require.Equal(t, "snapshot", start.From)
+	assert.Equal(t, job.ID, start.Key, "the job's ID, not the key its object stores")
 	snapshot, _ := completedTasks(t, start)
 	assert.Equal(t, job.ID, snapshot.ID)
 	assert.Equal(t, dokv.FlowJobPending, snapshot.Status)
@@ -85,11 +91,11 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	}
 
 	// One watcher leaves after three changes.
-	leftWith, leftAt := followJob(t, leaver, 3, map[string]bool{}, start.At)
+	leftWith, leftAt := followJob(t, leaver, job.ID, 3, map[string]bool{}, start.At)
 	leaver.Close(websocket.StatusNormalClosure, "")
 	wg.Wait()
 
-	done, _ := followJob(t, watcher, tasks, map[string]bool{}, start.At)
+	done, _ := followJob(t, watcher, job.ID, tasks, map[string]bool{}, start.At)
 	assert.Len(t, done, tasks)
 	final := decodeExampleJob(t, w.do(t, http.MethodGet, location, nil), http.StatusOK)
 	assert.Equal(t, dokv.FlowJobCompleted, final.Status, "the last change completed the job")
@@ -100,7 +106,8 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	assert.Equal(t, "start", resumed.Type)
 	assert.Equal(t, "resume", resumed.From)
 	assert.Equal(t, leftAt, resumed.At)
-	done, _ = followJob(t, back, tasks-3, leftWith, leftAt)
+	assert.Equal(t, job.ID, resumed.Key)
+	done, _ = followJob(t, back, job.ID, tasks-3, leftWith, leftAt)
 	assert.Len(t, done, tasks)
 }
 
@@ -112,8 +119,18 @@ func TestExampleWorker_WatchRoutes(t *testing.T) {
 	m := readWatch(t, upload)
 	assert.Equal(t, "start", m.Type)
 	assert.Zero(t, m.Version, "an absent record starts at version 0")
+	assert.Equal(t, "no-such-upload", m.Key)
 
-	assert.Equal(t, http.StatusUpgradeRequired, w.do(t, http.MethodGet, "/jobs/x/watch", nil).Status)
-	assert.Equal(t, http.StatusMethodNotAllowed, w.do(t, http.MethodPost, "/jobs/x/watch", nil).Status)
-	assert.Equal(t, http.StatusNotFound, w.do(t, http.MethodGet, "/jobs/x/y/watch", nil).Status)
+	// What is not a watch gets the example's JSON errors.
+	requireExampleError(t, w.do(t, http.MethodGet, "/jobs/x/watch", nil), http.StatusUpgradeRequired)
+	requireExampleError(t, w.do(t, http.MethodPost, "/jobs/x/watch", nil), http.StatusMethodNotAllowed)
+	requireExampleError(t, w.do(t, http.MethodGet, "/jobs/x/y/watch", nil), http.StatusNotFound)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+"/jobs/x/watch?after=007", nil)
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	requireExampleError(t, exampleResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, http.StatusBadRequest, "a position with a leading zero")
 }

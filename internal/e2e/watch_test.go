@@ -129,6 +129,7 @@ func TestWatch_TypeScriptEmitReachesGoAndBrowserWatchers(t *testing.T) {
 	for i := range emitted {
 		m := readWatch(t, browser)
 		assert.Equal(t, "event", m.Type)
+		assert.Equal(t, key, m.Key, "an event to the whole object carries the key the browser watched")
 		assert.JSONEq(t, fmt.Sprintf(`{"type":"progress","seq":%d}`, i), string(m.Event), "events arrive in order")
 	}
 	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "$date:2026-12-01T10:00:00.000Z")).Error)
@@ -357,7 +358,41 @@ func TestWatch_SocketSurvivesTheObjectsEviction(t *testing.T) {
 	require.Empty(t, tsCall(t, w, "setFlowJob", key, tsJob(key, "2026-12-01T12:00:00Z")).Error)
 	after := readWatch(t, conn)
 	assert.Equal(t, "set", after.Type, "the socket outlived the object's eviction")
+	assert.Equal(t, key, after.Key, "the socket's attachment kept the key it watched")
 	assert.Contains(t, string(after.Value), "12:00:00")
 	probe = dialWatch(t, w, fmt.Sprintf("/watch?key=%s&after=%d", key, start.At))
 	assert.Equal(t, "resync", readWatch(t, probe).From, "the object was evicted: its new log starts after the change")
+}
+
+// A browser's messages carry the key it watched, not the key the object
+// stores (under ObjectNamedByKey, the store's encoded prefix alone), for
+// the longest keys and keys that JSON must escape too, in every kind of
+// message: start, set, delete and event.
+func TestWatch_BrowserMessagesCarryTheWatchedKey(t *testing.T) {
+	w := interop.start(t)
+	stamp := fmt.Sprint(time.Now().UnixNano())
+	for name, key := range map[string]string{
+		"short":   "watched-" + stamp,
+		"escaped": `a "quoted" <key> é ` + stamp,
+		"longest": stamp + strings.Repeat("é", (2048-len(stamp))/2),
+		// Each < is \u003c in JSON: the socket's attachment holds six
+		// times the key's bytes.
+		"longest escaped": stamp + strings.Repeat("<", 2048-len(stamp)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			conn := dialWatch(t, w, "/watch?kind=job&key="+url.QueryEscape(key))
+			start := readWatch(t, conn)
+			require.Equal(t, "start", start.Type)
+			assert.Equal(t, key, start.Key)
+			q := url.QueryEscape(key)
+			require.Empty(t, tsCall(t, w, "setFlowJob", q, tsJob(key, "2026-12-01T10:00:00Z")).Error)
+			require.Empty(t, tsCall(t, w, "emit", q, map[string]any{"type": "progress"}).Error)
+			require.Empty(t, tsCall(t, w, "deleteFlowJob", q, nil).Error)
+			for _, want := range []string{"set", "event", "delete"} {
+				m := readWatch(t, conn)
+				require.Equal(t, want, m.Type)
+				assert.Equal(t, key, m.Key, "the %s message", want)
+			}
+		})
+	}
 }

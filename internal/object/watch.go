@@ -52,8 +52,9 @@ func (o *Object) Changes() []watch.Change { return o.changes }
 // Watch returns the first messages of a new watch of key: a start message,
 // then, when resume is set and the log knows every change since after,
 // those changes. Otherwise the start message carries the key's current
-// state. watchers is how many watchers the object serves already; at
-// watch.MaxWatchers it refuses with ErrTooManyWatchers.
+// state. The messages have no key: the caller adds its watcher's (see
+// watch.WithKey). watchers is how many watchers the object serves already;
+// at watch.MaxWatchers it refuses with ErrTooManyWatchers.
 func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (messages [][]byte, err error) {
 	if r, bad := checkKey(key, 0); bad {
 		return nil, fmt.Errorf("%w: %s", ErrBadWatch, r.Message)
@@ -69,7 +70,7 @@ func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (mes
 	from := watch.FromSnapshot
 	if resume {
 		if changes, ok := o.log.Since(key, after, last); ok {
-			messages = append(messages, watch.StartMessage(key, watch.FromResume, after, 0, nil))
+			messages = append(messages, watch.StartMessage(watch.FromResume, after, 0, nil))
 			for i := range changes {
 				messages = append(messages, watch.ChangeMessage(&changes[i]))
 			}
@@ -82,14 +83,25 @@ func (o *Object) Watch(key string, after uint64, resume bool, watchers int) (mes
 		return nil, err
 	}
 	if !found || storage.Expired(rec.Expires, o.clock()) {
-		return [][]byte{watch.StartMessage(key, from, last, 0, nil)}, nil
+		return [][]byte{watch.StartMessage(from, last, 0, nil)}, nil
 	}
-	return [][]byte{watch.StartMessage(key, from, last, rec.Version, rec.Value)}, nil
+	return [][]byte{watch.StartMessage(from, last, rec.Version, rec.Value)}, nil
+}
+
+// WatchedKeyJSON checks the key a browser's watcher asked for (the one its
+// messages carry, which may differ from the stored key it watches) by the
+// rules of stored keys, and returns it as its messages carry it
+// (watch.KeyJSON).
+func WatchedKeyJSON(key string) ([]byte, error) {
+	if r, bad := checkKey(key, 0); bad {
+		return nil, fmt.Errorf("%w: watched key: %s", ErrBadWatch, r.Message)
+	}
+	return watch.KeyJSON(key), nil
 }
 
 // Emit returns the message of an event for the watchers of key (every
-// watcher of the object when key is empty). The event must be JSON of at
-// most watch.MaxEventBytes.
+// watcher of the object when key is empty), without a key (see
+// watch.WithKey). The event must be JSON of at most watch.MaxEventBytes.
 func (o *Object) Emit(key string, event []byte) ([]byte, error) {
 	if key != "" {
 		if r, bad := checkKey(key, 0); bad {
@@ -106,7 +118,7 @@ func (o *Object) Emit(key string, event []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return watch.EventMessage(key, last, event), nil
+	return watch.EventMessage(last, event), nil
 }
 
 // position is the object's position in its history, for watchers: its last

@@ -53,13 +53,13 @@ func TestLog_BoundsItsBytes(t *testing.T) {
 
 func TestMessages(t *testing.T) {
 	var m Message
-	require.NoError(t, json.Unmarshal(ChangeMessage(&Change{Key: "k", At: 3, Value: []byte(`{"a":1}`)}), &m))
+	require.NoError(t, json.Unmarshal(WithKey(ChangeMessage(&Change{Key: "stored", At: 3, Value: []byte(`{"a":1}`)}), KeyJSON("k")), &m))
 	assert.Equal(t, Message{Type: TypeSet, Key: "k", At: 3, Version: 3, Value: json.RawMessage(`{"a":1}`)}, m)
 	m = Message{}
 	require.NoError(t, json.Unmarshal(ChangeMessage(&Change{Key: "k", At: 4, Value: []byte{0xff}}), &m))
 	assert.Equal(t, []byte{0xff}, m.Value64, "bytes that are not JSON travel as base64")
 	m = Message{}
-	require.NoError(t, json.Unmarshal(ChangeMessage(&Change{Key: "k", At: 5, Deleted: true}), &m))
+	require.NoError(t, json.Unmarshal(WithKey(ChangeMessage(&Change{Key: "stored", At: 5, Deleted: true}), KeyJSON("k")), &m))
 	assert.Equal(t, Message{Type: TypeDelete, Key: "k", At: 5}, m)
 	huge := ChangeMessage(&Change{Key: "k", At: 6, Value: []byte(`"` + strings.Repeat("x", MaxMessageBytes) + `"`)})
 	assert.Less(t, len(huge), 200)

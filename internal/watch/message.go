@@ -1,11 +1,13 @@
 package watch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 
 	"github.com/dokv/dokv/internal/exactjson"
+	"github.com/dokv/dokv/internal/protocol"
 )
 
 // Limits of a watch.
@@ -42,11 +44,23 @@ const (
 	FromResync = "resync"
 )
 
+// MaxKeyJSONBytes bounds the JSON of a watcher's key (KeyJSON): a key of
+// protocol.MaxKeyBytes whose every byte json.Marshal writes as \u00XX.
+// Messages keep room for it, as each watcher's key is added to a message
+// written once for all (WithKey).
+const MaxKeyJSONBytes = 6*protocol.MaxKeyBytes + 2
+
 // Message is one JSON text message to a watcher.
+//
+// The object writes each message once for every watcher it goes to,
+// without a key (ChangeMessage, StartMessage, EventMessage), and each
+// watcher's own key is added as the message is sent (WithKey): a Go
+// watcher's is the stored key it watches, and a browser's the key it
+// asked for (ServeWatch passes it), which the object cannot derive from
+// the stored key (under ObjectNamedByKey the key is the object's name).
 type Message struct {
 	Type string `json:"type"`
-	// Key is the stored key; empty for an event emitted to every watcher
-	// of the object.
+	// Key is the watcher's key.
 	Key string `json:"key,omitempty"`
 	// At is the position to resume from after this message.
 	At   uint64 `json:"at"`
@@ -78,15 +92,16 @@ func (m *Message) Encode() []byte {
 }
 
 // setValue puts value in m, as JSON when it is, and leaves it out when the
-// message would exceed MaxMessageBytes.
+// message, with the longest key a watcher may add, would exceed
+// MaxMessageBytes.
 func (m *Message) setValue(value []byte) {
 	switch {
-	case len(value)+len(m.Key)+256 > MaxMessageBytes:
+	case len(value)+MaxKeyJSONBytes+256 > MaxMessageBytes:
 		m.Truncated = true
 	case exactjson.Inlinable(value):
 		m.Value = value
 	default:
-		if len(value)*4/3+len(m.Key)+256 > MaxMessageBytes {
+		if len(value)*4/3+MaxKeyJSONBytes+256 > MaxMessageBytes {
 			m.Truncated = true
 		} else {
 			m.Value64 = value
@@ -94,22 +109,24 @@ func (m *Message) setValue(value []byte) {
 	}
 }
 
-// ChangeMessage is the message of a committed change.
+// ChangeMessage is the message of a committed change, without a key (see
+// WithKey).
 func ChangeMessage(c *Change) []byte {
-	m := Message{Type: TypeSet, Key: c.Key, At: c.At, Version: c.At}
+	m := Message{Type: TypeSet, At: c.At, Version: c.At}
 	if c.Deleted {
-		m = Message{Type: TypeDelete, Key: c.Key, At: c.At}
+		m = Message{Type: TypeDelete, At: c.At}
 	} else {
 		m.setValue(c.Value)
 	}
 	return m.Encode()
 }
 
-// StartMessage is the first message of a stream. For FromResume, at is the
-// position the stream resumes from; otherwise the object's version, with
-// the key's state (version 0 when it is absent).
-func StartMessage(key, from string, at, version uint64, value []byte) []byte {
-	m := Message{Type: TypeStart, Key: key, At: at, From: from, Version: version}
+// StartMessage is the first message of a stream, without a key (see
+// WithKey). For FromResume, at is the position the stream resumes from;
+// otherwise the object's version, with the key's state (version 0 when it
+// is absent).
+func StartMessage(from string, at, version uint64, value []byte) []byte {
+	m := Message{Type: TypeStart, At: at, From: from, Version: version}
 	if version > 0 {
 		m.setValue(value)
 	}
@@ -117,9 +134,36 @@ func StartMessage(key, from string, at, version uint64, value []byte) []byte {
 }
 
 // EventMessage is the message of an emitted event, which the caller has
-// checked with CheckEvent; key is empty for an event to every watcher.
-func EventMessage(key string, at uint64, event []byte) []byte {
-	return (&Message{Type: TypeEvent, Key: key, At: at, Event: event}).Encode()
+// checked, without a key (see WithKey).
+func EventMessage(at uint64, event []byte) []byte {
+	return (&Message{Type: TypeEvent, At: at, Event: event}).Encode()
+}
+
+// KeyJSON is a watcher's key as its messages carry it (a JSON string), for
+// WithKey.
+func KeyJSON(key string) []byte {
+	b, err := json.Marshal(key)
+	if err != nil {
+		panic("watch: a string does not encode: " + err.Error())
+	}
+	return b
+}
+
+// WithKey returns m, a message written without a key, with the member
+// "key": keyJSON after its first member, "type". The entry module's
+// withKey does the same for the watchers it serves: a type is a bare word,
+// so the type's value ends at the first quote after `{"type":"`.
+func WithKey(m, keyJSON []byte) []byte {
+	const head = `{"type":"`
+	if !bytes.HasPrefix(m, []byte(head)) {
+		panic("watch: a message does not start with its type: " + string(m))
+	}
+	i := len(head) + bytes.IndexByte(m[len(head):], '"') + 1
+	out := make([]byte, 0, len(m)+len(keyJSON)+7)
+	out = append(out, m[:i]...)
+	out = append(out, `,"key":`...)
+	out = append(out, keyJSON...)
+	return append(out, m[i:]...)
 }
 
 // CloseMessage is the last message to a Go watcher.

@@ -688,7 +688,7 @@ function startFailure(e, request) {
   console.error(message);
   const host = new URL(request.url).hostname;
   const local = host === "localhost" || host.endsWith(".localhost") || host === "127.0.0.1" || host === "[::1]";
-  return plainResponse(500, local ? message : "dokv: the Worker failed to start (its log says why)");
+  return errorResponse(500, local ? message : "dokv: the Worker failed to start (its log says why)");
 }
 
 export default {
@@ -705,10 +705,10 @@ export default {
       // it says nothing of how much would come.
       const declared = request.headers.get("content-length");
       if (declared !== null && !/^[0-9]+$/.test(declared)) {
-        return plainResponse(400, "Content-Length must be a whole number of bytes");
+        return errorResponse(400, "Content-Length must be a whole number of bytes");
       }
       body = await readBody(request, declared);
-      if (body === null) return plainResponse(413, `request body exceeds ${C.maxBodyBytes} bytes`);
+      if (body === null) return errorResponse(413, `request body exceeds ${C.maxBodyBytes} bytes`);
       try {
         startGo(); // the instance may have exited while the body was read
       } catch (e) {
@@ -739,12 +739,12 @@ export default {
       runtimeContext.env = env;
       runtimeContext.ctx = ctx;
       if (ex.dokvFetch(id, methodLen, head.length - methodLen, body.length) !== 0) {
-        return plainResponse(500, "dokv: request buffer mismatch");
+        return errorResponse(500, "dokv: request buffer mismatch");
       }
       g._resume(); // run the handler until it waits
       for (;;) {
         if (g.exited || g !== go) throw new Error("dokv: the Go instance exited");
-        if (box.aborted) return plainResponse(499, "client closed request");
+        if (box.aborted) return errorResponse(499, "client closed request");
         while (box.queue.length > 0) {
           const message = box.queue.shift();
           if (message.forward) return forwardRequest(message.forward, request);
@@ -800,8 +800,15 @@ function forwardRequest({ binding, id, url }, request) {
   return ns.get(ns.idFromString(id)).fetch(new Request(url, { headers: request.headers }));
 }
 
-function plainResponse(status, text) {
-  return new Response(text, { status, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+// errorResponse is the entry module's own answer to a request Go's handler
+// never saw (a body over the limit, a Go instance that cannot start):
+// {"error": message}, as JSON as a Worker's handler errors usually are, so
+// that a client reads every error of a dokv Worker the same way.
+function errorResponse(status, message) {
+  return new Response(JSON.stringify({ error: message }) + "\n", {
+    status,
+    headers: { "Content-Type": "application/json", "X-Content-Type-Options": "nosniff" },
+  });
 }
 
 function response({ status, head, body }) {
@@ -879,25 +886,31 @@ export class DokvObject extends DurableObject {
 
   // fetch accepts a watch over a hibernatable WebSocket: the upgrade
   // request a Worker handed over with dokv's ServeWatch, for the stored key
-  // in the query (and the position to resume after, if any). Refusals are
-  // close codes on an accepted socket, so a browser can see them.
+  // in the query, the key the browser watched (which its messages carry;
+  // the stored key when absent) and the position to resume after, if any.
+  // The watched key's JSON is kept in the socket's attachment, which
+  // outlives the object's eviction. Refusals are close codes on an
+  // accepted socket, so a browser can see them.
   async fetch(request) {
     startGo();
     const url = new URL(request.url);
-    if (url.pathname !== C.watchPath) return plainResponse(404, "not found");
+    if (url.pathname !== C.watchPath) return errorResponse(404, "not found");
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-      return plainResponse(426, "a watch needs a WebSocket upgrade");
+      return errorResponse(426, "a watch needs a WebSocket upgrade");
     }
     const [client, server] = Object.values(new WebSocketPair());
-    const start = this.#startWatch(url.searchParams.get("key") ?? "", url.searchParams.get("after"));
+    const params = url.searchParams;
+    const start = this.#startWatch(params.get("key") ?? "", params.get("after"), params.get("watched"));
     if (start.code) {
       server.accept();
       server.close(start.code, closeReason(start.reason));
       return new Response(null, { status: 101, webSocket: client });
     }
     this.ctx.acceptWebSocket(server, [start.tag]);
+    server.serializeAttachment({ key: start.keyJSON, messages: 0 });
+    socketKeys.set(server, start.keyJSON);
     this.socketCount = -1;
-    for (const message of start.messages) server.send(message);
+    for (const message of start.messages) server.send(withKey(message, start.keyJSON));
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -917,12 +930,13 @@ export class DokvObject extends DurableObject {
       ws.close(C.closeMessageTooBig, C.reasonMessageTooBig);
       return;
     }
-    const messages = (ws.deserializeAttachment()?.messages ?? 0) + 1;
+    const attachment = ws.deserializeAttachment();
+    const messages = (attachment?.messages ?? 0) + 1;
     if (messages >= C.maxClientMessages) {
       ws.close(C.closeBadRequest, C.reasonTooManyMessages);
       return;
     }
-    ws.serializeAttachment({ messages });
+    ws.serializeAttachment({ ...attachment, messages });
   }
 
   webSocketClose(ws, code, reason) {
@@ -944,14 +958,14 @@ export class DokvObject extends DurableObject {
   // dropped, so that it never holds up the object. The position is read by
   // Go's one rule for positions, as the text a number converts to.
   watch(key, after, resume) {
-    const start = this.#startWatch(key, resume ? String(after) : null);
+    const start = this.#startWatch(key, resume ? String(after) : null, null);
     if (start.code === C.closeTooManyWatchers) return closedStream(C.tooManyWatchersClose);
     if (start.code) throw new Error(start.reason);
     let watcher;
     return new ReadableStream({
       start: (controller) => {
-        watcher = { controller, tag: start.tag };
-        for (const message of start.messages) this.#sendStream(watcher, message);
+        watcher = { controller, tag: start.tag, keyJSON: start.keyJSON };
+        for (const message of start.messages) this.#sendStream(watcher, withKey(message, start.keyJSON));
         let set = this.watchStreams.get(start.tag);
         if (!set) this.watchStreams.set(start.tag, (set = new Set()));
         set.add(watcher);
@@ -988,22 +1002,27 @@ export class DokvObject extends DurableObject {
     if (this.#watched()) this.#broadcast(taggedMessages(n));
   }
 
-  // #startWatch starts a watch in Go: {tag, messages}, or {code, reason}
-  // when it is refused. after is the text of the position to resume after,
-  // or null for none; Go parses it (ServeWatch checked it by the same rule,
-  // but the object may be reached without ServeWatch).
-  #startWatch(key, after) {
+  // #startWatch starts a watch in Go: {tag, keyJSON, messages}, or {code,
+  // reason} when it is refused. after is the text of the position to resume
+  // after, or null for none; Go parses it (ServeWatch checked it by the
+  // same rule, but the object may be reached without ServeWatch). watched
+  // is the key the watcher's messages carry, or null for the stored key;
+  // Go checks it and gives back its JSON (keyJSON), which withKey adds to
+  // each message (they come without a key).
+  #startWatch(key, after, watched) {
     this.#attach();
     const k = encoder.encode(key);
     const a = after === null ? EMPTY : encoder.encode(after);
-    const bytes = new Uint8Array(k.length + a.length);
+    const w = watched === null ? EMPTY : encoder.encode(watched);
+    const bytes = new Uint8Array(k.length + a.length + w.length);
     bytes.set(k);
     bytes.set(a, k.length);
+    bytes.set(w, k.length + a.length);
     writeIn(bytes);
-    const n = ex.dokvWatchStart(this.handle, k.length, after === null ? -1 : a.length, this.#watchCount());
+    const n = ex.dokvWatchStart(this.handle, k.length, after === null ? -1 : a.length, watched === null ? -1 : w.length, this.#watchCount());
     if (n < 0) return watchRefusal(n);
-    const tagged = taggedMessages(n);
-    return { tag: tagged[0][0], messages: tagged.map(([, message]) => message) };
+    const [[tag, keyJSON], ...messages] = taggedMessages(n);
+    return { tag, keyJSON, messages: messages.map(([, message]) => message) };
   }
 
   #sockets() {
@@ -1028,18 +1047,18 @@ export class DokvObject extends DurableObject {
   }
 
   // #broadcast sends each [tag, message] to the watchers of tag, or to
-  // every watcher for the empty tag.
+  // every watcher for the empty tag, each with its own key.
   #broadcast(tagged) {
     for (const [tag, message] of tagged) {
       for (const ws of tag === "" ? this.ctx.getWebSockets() : this.ctx.getWebSockets(tag)) {
         try {
-          ws.send(message);
+          ws.send(withKey(message, socketKey(ws)));
         } catch {
           // a socket that is closing
         }
       }
       const streams = tag === "" ? [...this.watchStreams.values()].flatMap((set) => [...set]) : this.watchStreams.get(tag);
-      for (const watcher of streams ?? []) this.#sendStream(watcher, message);
+      for (const watcher of streams ?? []) this.#sendStream(watcher, withKey(message, watcher.keyJSON));
     }
   }
 
@@ -1201,6 +1220,30 @@ export class DokvObject extends DurableObject {
     settled(this.ctx.storage.deleteAll());
     this.store.forget();
   }
+}
+
+// socketKeys caches the key JSON of a watch's socket, which its attachment
+// keeps across the object's evictions (a socket object is new after one).
+const socketKeys = new WeakMap();
+
+// socketKey is the JSON of the key a watch's socket watched.
+function socketKey(ws) {
+  let key = socketKeys.get(ws);
+  if (key === undefined) {
+    key = ws.deserializeAttachment()?.key ?? null;
+    socketKeys.set(ws, key);
+  }
+  return key;
+}
+
+// withKey adds the member "key": keyJSON to message, which Go wrote
+// without a key, after its first member, "type" (a bare word, so its value
+// ends at the first quote after '{"type":"'): Go's watch.WithKey. A null
+// keyJSON leaves message as it is.
+function withKey(message, keyJSON) {
+  if (keyJSON === null) return message;
+  const i = message.indexOf('"', 9) + 1;
+  return message.slice(0, i) + ',"key":' + keyJSON + message.slice(i);
 }
 
 // taggedMessages decodes the [tag, message] list a watch export left in

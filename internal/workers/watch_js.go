@@ -74,34 +74,48 @@ func Emit(ctx context.Context, binding, id, key string, event []byte) error {
 // --- Durable Object side: the object's watchers ---
 //
 // The entry module keeps the watchers (hibernatable WebSockets and the
-// streams of Go watchers) under the tag of their key; Go decides what they
-// receive. Each export below leaves in output a list of messages, each
-// prefixed by the tag of its watchers: u32 tag length, tag, u32 message
-// length, message (little endian).
+// streams of Go watchers) under the tag of their stored key; Go decides
+// what they receive. Each export below leaves in output a list of
+// messages, each prefixed by the tag of its watchers: u32 tag length, tag,
+// u32 message length, message (little endian). The messages have no key:
+// the entry module adds each watcher's own (its withKey is
+// watch.WithKey), which dokvWatchStart gave it.
 
 // dokvWatchStart starts a watch on object h, which has watchers watchers
-// already. input holds the stored key (keyLen bytes), then, if afterLen is
+// already. input holds the stored key (keyLen bytes); then, if afterLen is
 // not negative, the text of the position to resume after (afterLen bytes),
 // which Go parses by the one rule of watch.ParsePosition: the entry module
-// passes on what it received, from a URL or an RPC argument, unread. output
-// holds the watch's first messages, all with the key's tag. It returns
+// passes on what it received, from a URL or an RPC argument, unread; then,
+// if watchedLen is not negative, the key the watcher asked for (watchedLen
+// bytes), which its messages carry instead of the stored key (ServeWatch
+// passes the user's key). output holds, with the stored key's tag, the
+// JSON of the watcher's key, then the watch's first messages. It returns
 // output's length, or a refusal (see watchBad).
 //
 //go:wasmexport dokvWatchStart
-func dokvWatchStart(h, keyLen, afterLen, watchers int32) (result int32) {
+func dokvWatchStart(h, keyLen, afterLen, watchedLen, watchers int32) (result int32) {
 	defer releaseInput()
 	defer recoverWatch(&result)
 	o, ok := objects[h]
-	if !ok || keyLen < 0 || int(keyLen)+max(int(afterLen), 0) != len(input) {
+	if !ok || keyLen < 0 || int(keyLen)+max(int(afterLen), 0)+max(int(watchedLen), 0) != len(input) {
 		return watchFail(watchInternal, "dokv: unknown object handle or staging mismatch")
 	}
 	key := string(input[:keyLen])
+	rest := input[keyLen:]
 	var after uint64
 	resume := afterLen >= 0
 	if resume {
 		var err error
-		if after, err = watch.ParsePosition(string(input[keyLen:])); err != nil {
+		if after, err = watch.ParsePosition(string(rest[:afterLen])); err != nil {
 			return watchFail(watchBad, "after: "+err.Error())
+		}
+		rest = rest[afterLen:]
+	}
+	keyJSON := watch.KeyJSON(key)
+	if watchedLen >= 0 {
+		var err error
+		if keyJSON, err = object.WatchedKeyJSON(string(rest)); err != nil {
+			return watchError(err)
 		}
 	}
 	messages, err := o.Watch(key, after, resume, int(watchers))
@@ -109,7 +123,7 @@ func dokvWatchStart(h, keyLen, afterLen, watchers int32) (result int32) {
 		return watchError(err)
 	}
 	tag := watch.Tag(key)
-	output = output[:0]
+	output = appendTagged(output[:0], tag, keyJSON)
 	for _, m := range messages {
 		output = appendTagged(output, tag, m)
 	}

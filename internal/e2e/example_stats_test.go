@@ -41,4 +41,14 @@ func TestExampleWorker_Stats(t *testing.T) {
 	}
 	single := stats("single")
 	assert.Len(t, single.Objects, 1)
+
+	// A client reads camelCase names, and no zero time for an alarm that
+	// is not due.
+	resp := w.do(t, http.MethodGet, "/stats/sharded", nil)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(resp.Body, &raw), "%s", resp)
+	assert.Contains(t, raw, "storageBytes")
+	assert.Contains(t, raw, "objectsNearLimit")
+	assert.NotContains(t, string(resp.Body), "0001-01-01")
+	assert.NotContains(t, string(resp.Body), "NearLimit")
 }

@@ -24,6 +24,17 @@ func TestStatsRoutes(t *testing.T) {
 	assert.EqualValues(t, 3, st.Keys)
 	assert.Len(t, st.Objects, DefaultShards)
 	assert.Positive(t, st.NewestVersion)
+	// What a client reads: camelCase names, one meaning per name, and no
+	// zero time for an alarm that is not due.
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(body, &raw))
+	assert.Contains(t, raw, "storageBytes")
+	assert.Equal(t, float64(0), raw["objectsNearLimit"], "the store counts its objects near the limit")
+	assert.NotContains(t, raw, "nextAlarm", "no key expires")
+	assert.NotContains(t, string(body), "0001-01-01")
+	first := raw["objects"].([]any)[0].(map[string]any)
+	assert.Equal(t, false, first["nearLimit"], "an object flags whether it is near the limit")
+	assert.Contains(t, first, "newestVersion")
 
 	resp, body = s.do(http.MethodGet, "/stats/single", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)

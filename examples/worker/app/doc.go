@@ -92,8 +92,10 @@
 //
 // is handed to the record's object (dokv's Store.ServeWatch), which sends
 // one JSON text message per change of the record and per event emitted to
-// it (emit() from TypeScript, Store.Emit from Go); see "Watch" in dokv's
-// README for the messages. Outside a Worker they answer 501.
+// it (emit() from TypeScript, Store.Emit from Go), each with the job's or
+// upload's ID as its "key"; see "Watch" in dokv's README for the messages.
+// A request that is not a WebSocket upgrade gets 426, an invalid after
+// 400. Outside a Worker they answer 501.
 //
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
 // on conflict, so concurrent task updates of one job all take effect. A job
@@ -125,5 +127,7 @@
 // method a route does not have (with an Allow header), 409 for a conflict,
 // 413 for a too large body or value, 501 for an operation the partitioning
 // does not support, 503 when the request's context ends, and 500, with a
-// generic message, for anything else.
+// generic message, for anything else. The same JSON comes from dokv's entry
+// module for what it answers before the handler runs: 413 for a body over
+// worker.MaxRequestBodyBytes.
 package app

@@ -4,6 +4,7 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"os"
@@ -38,9 +39,7 @@ func serveFetch(ctx context.Context, handler Handler, in *workers.Request) {
 		if p := recover(); p != nil {
 			fmt.Fprintf(os.Stderr, "dokv: handler panic: %v\n", p)
 			w.reset()
-			w.WriteHeader(500)
-			w.SetHeader("Content-Type", "text/plain; charset=utf-8")
-			w.WriteString("internal server error")
+			jsonError(w, 500, "internal server error")
 		}
 		if !w.forwarded {
 			respond(in.ID, w)
@@ -52,9 +51,7 @@ func serveFetch(ctx context.Context, handler Handler, in *workers.Request) {
 	}()
 	r := &Request{Method: in.Method, URL: in.URL, Body: in.Body, ctx: ctx, headers: workersHeaders(in.ID)}
 	if err := r.parseURL(); err != nil {
-		w.WriteHeader(400)
-		w.SetHeader("Content-Type", "text/plain; charset=utf-8")
-		w.WriteString(err.Error())
+		jsonError(w, 400, err.Error())
 		return
 	}
 	handler.ServeFetch(w, r)
@@ -111,4 +108,14 @@ func ForwardToObject(w *ResponseWriter, r *Request, binding, id, url string) err
 	}
 	w.forwarded = true
 	return nil
+}
+
+// jsonError answers {"error": msg} with status, as the entry module answers
+// what it refuses, so that a client reads every error of the Worker's own
+// the same way.
+func jsonError(w *ResponseWriter, status int, msg string) {
+	b, _ := json.Marshal(map[string]string{"error": msg})
+	w.WriteHeader(status)
+	w.SetHeader("Content-Type", "application/json")
+	w.Write(b)
 }

@@ -670,9 +670,9 @@ function startGo() {
   const instance = new WebAssembly.Instance(wasmModule, go.importObject);
   ex = instance.exports;
   bindingFailure = "";
-  go.run(instance); // runs main until it blocks after dokv.Serve
+  go.run(instance); // runs main until it blocks after worker.Serve
   if (!globalThis.__dokv) {
-    const why = go.exited ? "exited before it called dokv.Serve" : "did not call dokv.Serve";
+    const why = go.exited ? "exited before it called worker.Serve" : "did not call worker.Serve";
     throw new Error(`dokv: the Go program ${why}` + (bindingFailure ? `; ${bindingFailure}` : ""));
   }
   const n = ex.dokvConstants(); // before dokvOutput: it moves the output

@@ -57,7 +57,7 @@
 //
 // Store.Watch follows a key: its state, then every change and every event
 // that Store.Emit sends to it, in the order the object applied them. Each
-// item carries a position (WatchEvent.At); WatchAfter resumes after one
+// item carries a position (WatchEvent.At); WithResumeAfter resumes after one
 // without missing a change while it is in the object's change log.
 // Store.ServeWatch hands a browser's WebSocket to the key's object, which
 // holds it with the WebSocket Hibernation API. A slow Go watcher is dropped

@@ -59,7 +59,7 @@ var (
 
 	// ErrLagging: a watcher fell more than MaxWatchLag messages behind and
 	// the object dropped it, so that it never holds up writers. Watch again
-	// with WatchAfter and the At of the last event received.
+	// with WithResumeAfter and the At of the last event received.
 	ErrLagging = errors.New("dokv: watcher fell behind")
 )
 

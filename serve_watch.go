@@ -16,7 +16,7 @@ import (
 // and per emitted event, in order; the first says where the stream starts.
 // Each message carries key, as the browser asked for it, not the key the
 // object stores for it. A query parameter after=N resumes after position
-// N, as WatchAfter does.
+// N, as WithResumeAfter does.
 // The messages and close codes are described in the README ("Watch").
 //
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an

@@ -25,7 +25,7 @@ const (
 	// value would not fit arrives with Truncated set and no value.
 	MaxWatchMessageBytes = watch.MaxMessageBytes
 	// WatchLogChanges and WatchLogBytes bound each object's change log,
-	// which makes a watch resumable (WatchAfter). The log lives in the
+	// which makes a watch resumable (WithResumeAfter). The log lives in the
 	// object's memory: an object that was evicted starts a new one.
 	WatchLogChanges = watch.MaxLogChanges
 	WatchLogBytes   = watch.MaxLogBytes
@@ -40,7 +40,7 @@ const (
 	// when the key is absent. Resynced is set when the watch asked to
 	// resume from a position the object's change log no longer covers.
 	WatchSnapshot WatchKind = iota + 1
-	// WatchResumed: the watch continues after the WatchAfter position;
+	// WatchResumed: the watch continues after the WithResumeAfter position;
 	// every change since follows, in order.
 	WatchResumed
 	// WatchSet: the key was written; Value and Version are the new ones.
@@ -99,7 +99,7 @@ type WatchEvent[T any] struct {
 	Key  string    `json:"key"`
 	// At is the event's position in the object's sequence of changes.
 	// To resume a watch without missing a change, pass the At of the last
-	// event received to WatchAfter.
+	// event received to WithResumeAfter.
 	At uint64 `json:"at"`
 	// Version is the key's version after a WatchSet, and its version at a
 	// WatchSnapshot (0 when absent).
@@ -145,11 +145,11 @@ type watchConfig struct {
 	resume bool
 }
 
-// WatchAfter resumes a watch after position at (the At of the last event
+// WithResumeAfter resumes a watch after position at (the At of the last event
 // a previous watch received): the watch starts with WatchResumed and every
 // change since, or, when the object's change log no longer reaches back
 // that far, with a WatchSnapshot marked Resynced.
-func WatchAfter(at uint64) WatchOption {
+func WithResumeAfter(at uint64) WatchOption {
 	return func(c *watchConfig) { c.after, c.resume = at, true }
 }
 
@@ -162,7 +162,7 @@ var errNotWatchable = fmt.Errorf("%w: the namespace's objects cannot be watched"
 // until ctx ends (the last item is then ctx's error), the object drops
 // the watcher (ErrLagging, ErrOverloaded) or the stream is cut
 // (ErrUnavailable, as when a Durable Object restarts). After ErrLagging or
-// ErrUnavailable, watch again with WatchAfter and the last At received.
+// ErrUnavailable, watch again with WithResumeAfter and the last At received.
 // Only the first error ends the watch. A watcher that reads slowly never holds up writers.
 //
 // Watch works on MemoryNamespace and WorkersNamespace (from a Worker's
@@ -188,7 +188,7 @@ func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) i
 					err = ctx.Err()
 				case isSentinel(err):
 					err = &Error{Op: "watch", Key: key, Object: object, Err: err}
-				default: // the stream was cut: watch again with WatchAfter
+				default: // the stream was cut: watch again with WithResumeAfter
 					err = &Error{Op: "watch", Key: key, Object: object, Err: fmt.Errorf("%w: %w", ErrUnavailable, err)}
 				}
 				yield(WatchEvent[T]{Key: key}, err)

@@ -117,7 +117,7 @@ func TestWatch_ResumeMissesNothing(t *testing.T) {
 	}
 	require.NoError(t, s.Delete(ctx, "job"))
 
-	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(last))
+	w = watchKey(t, ctx, s, "job", dokv.WithResumeAfter(last))
 	ev := w.event(t)
 	assert.Equal(t, dokv.WatchResumed, ev.Kind)
 	assert.Equal(t, last, ev.At)
@@ -140,7 +140,7 @@ func TestWatch_ResumeAfterTheObjectEmptiedResyncs(t *testing.T) {
 	w.stop()
 	require.NoError(t, s.Delete(ctx, "job"))
 
-	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(last))
+	w = watchKey(t, ctx, s, "job", dokv.WithResumeAfter(last))
 	ev := w.event(t)
 	assert.Equal(t, dokv.WatchSnapshot, ev.Kind)
 	assert.True(t, ev.Resynced)
@@ -162,7 +162,7 @@ func TestWatch_PastTheLogsHorizonResyncs(t *testing.T) {
 	for i := range dokv.WatchLogChanges + 1 {
 		require.NoError(t, s.Set(ctx, "job", fmt.Sprint(i)))
 	}
-	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(old))
+	w = watchKey(t, ctx, s, "job", dokv.WithResumeAfter(old))
 	ev := w.event(t)
 	assert.Equal(t, dokv.WatchSnapshot, ev.Kind)
 	assert.True(t, ev.Resynced)
@@ -170,12 +170,12 @@ func TestWatch_PastTheLogsHorizonResyncs(t *testing.T) {
 
 	// Inside the horizon, the same store resumes.
 	w.stop()
-	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At))
+	w = watchKey(t, ctx, s, "job", dokv.WithResumeAfter(ev.At))
 	assert.Equal(t, dokv.WatchResumed, w.event(t).Kind)
 
 	// A position the object never reached is not trusted.
 	w.stop()
-	w = watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At+10))
+	w = watchKey(t, ctx, s, "job", dokv.WithResumeAfter(ev.At+10))
 	ev = w.event(t)
 	assert.True(t, ev.Resynced)
 }
@@ -198,18 +198,18 @@ func TestWatch_ObjectResetKeepsWatchersAndResyncsOldPositions(t *testing.T) {
 
 	// The reloaded object's log starts with its first watch: positions
 	// from then on resume, older ones resynchronise.
-	stale := watchKey(t, ctx, s, "job", dokv.WatchAfter(now))
+	stale := watchKey(t, ctx, s, "job", dokv.WithResumeAfter(now))
 	start := stale.event(t)
 	assert.True(t, start.Resynced)
 	assert.Equal(t, "c", start.Value)
-	resumed := watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At))
+	resumed := watchKey(t, ctx, s, "job", dokv.WithResumeAfter(ev.At))
 	assert.Equal(t, dokv.WatchResumed, resumed.event(t).Kind)
 	require.NoError(t, s.Set(ctx, "job", "d"))
 	assert.Equal(t, "d", resumed.event(t).Value)
-	again := watchKey(t, ctx, s, "job", dokv.WatchAfter(ev.At))
+	again := watchKey(t, ctx, s, "job", dokv.WithResumeAfter(ev.At))
 	assert.Equal(t, dokv.WatchResumed, again.event(t).Kind)
 	assert.Equal(t, "d", again.event(t).Value, "changes after the log started are replayed")
-	old := watchKey(t, ctx, s, "job", dokv.WatchAfter(before))
+	old := watchKey(t, ctx, s, "job", dokv.WithResumeAfter(before))
 	assert.True(t, old.event(t).Resynced)
 }
 
@@ -352,7 +352,7 @@ func TestWatch_BadInput(t *testing.T) {
 	assert.ErrorIs(t, err, dokv.ErrInvalidArgument)
 	err = s.Emit(ctx, "", "x")
 	assert.ErrorIs(t, err, dokv.ErrInvalidKey)
-	_, err, _ = watchKey(t, ctx, s, "k", dokv.WatchAfter(1<<53)).next()
+	_, err, _ = watchKey(t, ctx, s, "k", dokv.WithResumeAfter(1<<53)).next()
 	assert.ErrorIs(t, err, dokv.ErrInvalidArgument)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()

@@ -152,7 +152,7 @@ func serveEvents(w *worker.ResponseWriter, r *worker.Request, jobs *dokv.Store[d
 	var opts []dokv.WatchOption
 	if a := r.Query("after"); a != "" {
 		after, _ := strconv.ParseUint(a, 10, 64)
-		opts = append(opts, dokv.WatchAfter(after))
+		opts = append(opts, dokv.WithResumeAfter(after))
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()

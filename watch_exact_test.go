@@ -11,23 +11,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/exactjson"
 )
-
-// exactValues are stored values that a path which re-encodes JSON would
-// change: whitespace, <>&, U+2028/2029, numbers beyond float64, duplicate
-// keys, invalid UTF-8, binary and the empty value.
-var exactValues = []string{
-	``, ` `, `{"a": 1}`, "{\n  \"a\": 1\n}\n", `  "padded"  `, `"<b>&amp;</b>"`,
-	`{"html":"<script>alert(1)</script>"}`, "\"\u2028\u2029\"", `"\u2028"`,
-	`123456789012345678901234567890.123456789e-400`, `-0`, `1E+2`, `{"a":1,"a":2}`,
-	"\"\xff\xfe\"", "\xff\x00\x01", "plain text", `null`, `"é 中文 😀"`, "\t[1,\t2]",
-}
 
 // TestWatch_DeliversExactBytes checks that a Go watcher receives exactly
 // the stored bytes of arbitrary values, in the snapshot and in changes.
 func TestWatch_DeliversExactBytes(t *testing.T) {
 	values := [][]byte{{}, []byte("\xff\x00")}
-	for _, v := range exactValues {
+	for _, v := range exactjson.AwkwardValues {
 		values = append(values, []byte(v))
 	}
 	rng := rand.New(rand.NewPCG(1, 2))

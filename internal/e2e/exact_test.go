@@ -7,19 +7,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dokv/dokv/internal/exactjson"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// awkwardValues are values a path that re-encodes JSON would change, as
-// clients send them: whitespace, <>&, U+2028/2029, numbers beyond float64,
-// duplicate keys, invalid UTF-8, binary and the empty value.
-var awkwardValues = []string{
-	``, ` `, `{"a": 1}`, "{\n  \"a\": 1\n}\n", `  "padded"  `, `"<b>&amp;</b>"`,
-	`{"html":"<script>alert(1)</script>"}`, "\"\u2028\u2029\"", `"\u2028"`,
-	`123456789012345678901234567890.123456789e-400`, `-0`, `{"a":1,"a":2}`,
-	"\"\xff\xfe\"", "\xff\x00\x01", "plain text", `null`, `"é 中文 😀"`, "\t[1,\t2]",
-}
 
 // On workerd, values as clients write them go out through the built dokv
 // command's export and come back through its import (both through the
@@ -27,8 +18,8 @@ var awkwardValues = []string{
 func TestExampleWorker_ExportImportIsByteExact(t *testing.T) {
 	w := startExample(t)
 	dokvBin := buildDokv(t)
-	values := make([][]byte, 0, len(awkwardValues)+100)
-	for _, v := range awkwardValues {
+	values := make([][]byte, 0, len(exactjson.AwkwardValues)+100)
+	for _, v := range exactjson.AwkwardValues {
 		values = append(values, []byte(v))
 	}
 	rng := rand.New(rand.NewPCG(16, 17))

@@ -1,0 +1,15 @@
+package exactjson
+
+// AwkwardValues are stored values that a path which re-encodes JSON would
+// change: whitespace inside and around, <, > and &, U+2028 and U+2029,
+// numbers beyond float64, duplicate keys, invalid UTF-8, binary, and the
+// empty value. The tests of every path that carries values (export and
+// import, watch messages, on workerd too) start from them.
+var AwkwardValues = []string{
+	``, ` `, `{"a": 1}`, "{\n  \"a\": 1\n}\n", `  "padded"  `, ` {"a":1}`, `{"a":1} `,
+	"{\"a\":1}\r\n", "{\t\"a\":\t1}", "\t[1,\t2]", `"<b>&amp;</b>"`,
+	`{"html":"<script>alert(1)</script>","amp":"&"}`, "\"\u2028\u2029\"", `"\u2028"`,
+	`123456789012345678901234567890.123456789e-400`, `-0`, `1E+2`, `{"a":1,"a":2}`,
+	`[1,[2,[3]]]`, `"\ud800"`, "\"\xff\xfe\"", "\xff", "\xff\x00\x01", "not json", "plain text",
+	`null`, `true`, `"é 中文 😀"`, "\x00\x01\x02", `{"a":"\"quoted\"","b":"\\"}`,
+}

@@ -99,7 +99,7 @@ func (o *Object) Alarm() error {
 					return err
 				}
 			}
-			if err := o.engine.SetLastVersion(next); err != nil {
+			if err := o.recordVersion(next); err != nil {
 				return err
 			}
 			o.last = next

@@ -43,10 +43,10 @@ type Engine interface {
 	// SetAlarm asks for the object's alarm at the given time; 0 cancels
 	// it. Like every change, it is undone if the enclosing Atomic fails.
 	SetAlarm(at uint64) error
-	// LastVersion returns the highest version the object handed out; 0 for
-	// a new object.
+	// LastVersion returns what SetLastVersion last recorded, a version at
+	// least as high as any the object handed out; 0 for a new object.
 	LastVersion() (uint64, error)
-	// SetLastVersion records the highest version handed out.
+	// SetLastVersion records v, at least the highest version handed out.
 	SetLastVersion(v uint64) error
 	// Atomic runs fn. If fn returns an error, none of the changes it made
 	// through the engine remain.

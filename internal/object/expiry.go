@@ -55,6 +55,7 @@ func (o *Object) afterEmptied() {
 		return
 	}
 	o.floor = max(o.floor, o.last)
+	o.recorded = 0 // the recorded mark goes with the storage
 	o.log = watch.Log{}
 	o.alarm, o.alarmKnown = 0, true
 }

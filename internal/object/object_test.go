@@ -802,3 +802,21 @@ func TestHandle_RecordsTheLastVersionAheadOfTheWrites(t *testing.T) {
 	restarted := object.New(f, frozen)
 	assert.Greater(t, put(t, restarted, "k0", "after a restart"), last)
 }
+
+// After the object gives its storage back, the recorded mark is gone with
+// it: the next write records a new one, so that an actor reloading after a
+// rejected write (or a restart) still counts on above every version it
+// handed out since.
+func TestHandle_VersionsGrowAfterStorageGiveBackAndReload(t *testing.T) {
+	m := storage.NewMemory()
+	o := object.New(m, frozen)
+	v0 := put(t, o, "k", "v")
+	requireOK(t, write(t, o, del("k")))
+	require.True(t, o.Emptied())
+	require.NoError(t, m.SetLastVersion(0)) // the host's deleteAll
+	v1 := put(t, o, "a", "a")
+	require.Greater(t, v1, v0)
+	r := write(t, o, putIf("a", v1+1000, "stale")) // rejected: the actor reloads its version
+	require.Equal(t, protocol.StatusConflict, r.Status)
+	assert.Greater(t, put(t, o, "b", "b"), v1, "a version handed out again")
+}

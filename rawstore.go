@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"reflect"
 	"time"
 
 	"github.com/dokv/dokv/internal/protocol"
@@ -28,7 +29,7 @@ func (s *Store[T]) raw() rawstore.Store { return rawSide{core: &s.core, ttlOf: s
 func (s *Store[T]) decodedTTL(value []byte) (uint64, error) {
 	var v T
 	if err := s.codec.Unmarshal(value, &v); err != nil {
-		return 0, fmt.Errorf("the value does not decode as the store's %T: %w", v, err)
+		return 0, fmt.Errorf("the value does not decode as the store's %v: %w", reflect.TypeFor[T](), err)
 	}
 	return s.ttlFor(v)
 }

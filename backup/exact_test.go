@@ -82,7 +82,11 @@ func FuzzExportImport_ByteExact(f *testing.F) {
 		assert.Equal(t, value, roundTrip[[]byte](t, value, dokv.WithCodec(dokv.Raw())), "Raw")
 		custom := append([]byte("v1:"), value...)
 		assert.Equal(t, custom, roundTrip[string](t, custom, dokv.WithCodec(prefixCodec{})), "custom codec")
-		if json.Valid(value) {
+		// The JSON codec holds what decodes as the store's type: valid JSON
+		// that does not (a number beyond float64, such as 1e700, for a
+		// Store[any]) is refused like any other undecodable value.
+		var v any
+		if json.Unmarshal(value, &v) == nil {
 			assert.Equal(t, value, roundTrip[any](t, value), "JSON")
 		} else {
 			assertImportRefused[any](t, []byte(`1`), value)

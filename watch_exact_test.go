@@ -3,7 +3,6 @@ package dokv_test
 import (
 	"context"
 	"iter"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -17,18 +16,7 @@ import (
 // TestWatch_DeliversExactBytes checks that a Go watcher receives exactly
 // the stored bytes of arbitrary values, in the snapshot and in changes.
 func TestWatch_DeliversExactBytes(t *testing.T) {
-	values := [][]byte{{}, []byte("\xff\x00")}
-	for _, v := range exactjson.AwkwardValues {
-		values = append(values, []byte(v))
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	for range 200 {
-		v := make([]byte, rng.IntN(64))
-		for i := range v {
-			v[i] = byte(rng.IntN(256))
-		}
-		values = append(values, v)
-	}
+	values := exactjson.Corpus(1, 200, 63)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	s, err := dokv.New[[]byte](dokv.NewMemoryNamespace(), dokv.WithCodec(dokv.Raw()))

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -18,18 +17,7 @@ import (
 func TestExampleWorker_ExportImportIsByteExact(t *testing.T) {
 	w := startExample(t)
 	dokvBin := buildDokv(t)
-	values := make([][]byte, 0, len(exactjson.AwkwardValues)+100)
-	for _, v := range exactjson.AwkwardValues {
-		values = append(values, []byte(v))
-	}
-	rng := rand.New(rand.NewPCG(16, 17))
-	for range 100 {
-		v := make([]byte, rng.IntN(300))
-		for i := range v {
-			v[i] = byte(rng.IntN(256))
-		}
-		values = append(values, v)
-	}
+	values := exactjson.Corpus(16, 100, 299)
 	for i, v := range values {
 		require.Equal(t, http.StatusNoContent, w.do(t, http.MethodPut, fmt.Sprintf("/single/exact-%03d", i), v).Status)
 	}

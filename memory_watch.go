@@ -24,7 +24,7 @@ type memoryWatcher struct {
 	once    sync.Once
 }
 
-// Watch implements watchStub: under the object's turn, so that the start
+// Watch implements driver.Watcher: under the object's turn, so that the start
 // message and the changes that follow it are in order.
 func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
 	o, err := s.ns.turn(ctx, s.id, true)
@@ -51,7 +51,7 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 	return w, nil
 }
 
-// Emit implements watchStub.
+// Emit implements driver.Watcher.
 func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
 	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {

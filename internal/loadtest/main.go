@@ -3,7 +3,7 @@
 // that do the same storage work (./internal/loadtest/jsbaseline):
 //
 //   - dokv: the example Worker's app (examples/worker/app: byte routes on
-//     dokv's lean handler form, the rest on net/http through dokvhttp),
+//     dokv's lean handler form, the rest on net/http through worker/workerhttp),
 //     served by ./internal/loadtest/worker;
 //   - lean: a Worker built only from the README's recipe on worker.Handler,
 //     linking no net/http (./internal/loadtest/leanworker).
@@ -35,7 +35,7 @@
 //
 //  4. the wasm size (./examples/worker and the lean Worker), raw and
 //     gzipped, and what dokv adds to a net/http Worker: the size of
-//     ./internal/loadtest/nothingworker (dokvhttp serving an empty
+//     ./internal/loadtest/nothingworker (workerhttp serving an empty
 //     ServeMux) less that of nethttpworker (the same without dokv);
 //  5. for dokv, the Go instance's wasm linear memory (GET /__stats) during
 //     and after a mixed workload of PUT, GET and DELETE over /single,

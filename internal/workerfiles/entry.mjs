@@ -761,7 +761,7 @@ export default {
 };
 
 // readBody returns the request's body, or null if it is over
-// C.maxBodyBytes (dokv.MaxRequestBodyBytes), so that it never reaches Go's
+// C.maxBodyBytes (worker.MaxRequestBodyBytes), so that it never reaches Go's
 // linear memory, which never shrinks: a declared length (digits only, which
 // the caller checked) over it is refused unread, and a body without one is
 // read until it passes it.

@@ -46,7 +46,7 @@ func TestBytesTTL(t *testing.T) {
 	}
 }
 
-func TestFlowJobRetention(t *testing.T) {
+func TestWithFlowJobRetention(t *testing.T) {
 	clock := dokvtest.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
 	ns := dokv.NewMemoryNamespace(dokv.WithClock(clock))
 	s := newTestServerOn(t, ns, WithJobRetention(time.Hour))

@@ -1,5 +1,5 @@
 // Command nothingworker is the load test's measure of what dokv adds to a
-// Worker's wasm beyond net/http and the user's handler: dokvhttp serving a
+// Worker's wasm beyond net/http and the user's handler: workerhttp serving a
 // ServeMux that answers 404 for everything, the same handler as
 // nethttpworker's, which has no dokv. It is only built, never run.
 //

@@ -74,8 +74,10 @@ func glueDo(ctx context.Context, w *workerdtest.Worker, method, path string, bod
 }
 
 type glueStats struct {
-	Active    int    `json:"active"`
-	HeapInuse uint64 `json:"heapInuse"`
+	Active              int    `json:"active"`
+	HeapInuse           uint64 `json:"heapInuse"`
+	StartedAtEvaluation bool   `json:"startedAtEvaluation"`
+	InitRandom          int    `json:"initRandom"`
 }
 
 func glueGetStats(t *testing.T, w *workerdtest.Worker) glueStats {
@@ -278,4 +280,44 @@ func TestGlue_WrongBindingNameIsNamed(t *testing.T) {
 		assert.Eventually(t, func() bool { return strings.Contains(w.Log(), want) }, 5*time.Second, 50*time.Millisecond,
 			"the log names %s:\n%s", want, w.Log())
 	}
+}
+
+// Go starts while the module is evaluated, before any request, so that its
+// start costs no request; the Worker then serves as it would otherwise.
+func TestGlue_GoStartsAtModuleEvaluation(t *testing.T) {
+	// A Worker of its own: other tests end the shared one's instance.
+	bin := workerdtest.Require(t)
+	w, err := workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
+		Name: "dokv-evalstart", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-evalstart", Vars: map[string]string{"PLAIN": "text"},
+	})
+	require.NoError(t, err)
+	t.Cleanup(w.Remove)
+	require.NoError(t, w.Start())
+
+	s := glueGetStats(t, w)
+	assert.True(t, s.StartedAtEvaluation, "the Go instance that answered started at module evaluation")
+	assert.Zero(t, s.InitRandom)
+}
+
+// A program whose start needs what the global scope forbids (crypto/rand
+// in an init) starts on its first request instead, with real randomness,
+// and its log does not show the start that could not be made.
+func TestGlue_StartNeedingRandomnessWaitsForTheFirstRequest(t *testing.T) {
+	bin := workerdtest.Require(t)
+	w, err := workerdtest.Build(bin, "./internal/e2e/glueworker", workerfiles.Config{
+		Name: "dokv-randinit", Bindings: []string{"KV"}, UniqueKey: "dokv-e2e-randinit",
+		Vars: map[string]string{"PLAIN": "text", "RAND_AT_INIT": "1"},
+	})
+	require.NoError(t, err)
+	t.Cleanup(w.Remove)
+	require.NoError(t, w.Start())
+
+	s := glueGetStats(t, w)
+	assert.False(t, s.StartedAtEvaluation)
+	assert.Equal(t, 16, s.InitRandom, "init read crypto/rand")
+	status, body, err := glueDo(t.Context(), w, http.MethodGet, "/kv?op=set&key=k&value=v", nil, 30*time.Second)
+	require.NoError(t, err)
+	require.Less(t, status, 300, body)
+	assert.NotContains(t, w.Log(), "Disallowed operation", "the early start's failure is not shown")
+	assert.NotContains(t, w.Log(), "panic")
 }

@@ -7,7 +7,7 @@
 // in Go's linear memory, through //go:wasmimport functions (the `dokv`
 // imports below) and //go:wasmexport functions (instance exports dokv*), so
 // the hot path creates no syscall/js values and no per-request callbacks.
-import { DurableObject } from "cloudflare:workers";
+import { DurableObject, env as moduleEnv } from "cloudflare:workers";
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
 
@@ -634,7 +634,13 @@ function trackTimers(g) {
   const imports = g.importObject.gojs;
   const schedule = imports["runtime.scheduleTimeoutEvent"];
   imports["runtime.scheduleTimeoutEvent"] = (sp) => {
-    schedule(sp);
+    if (evaluating) {
+      // No timers at global scope: the event gets an id and no timer; the
+      // first request's wait (Mailbox.next) sees it due and resumes Go.
+      g.mem.setInt32((sp >>> 0) + 16, g._nextCallbackTimeoutID++, true);
+    } else {
+      schedule(sp);
+    }
     const at = sp >>> 0;
     const delay = g.mem.getUint32(at + 8, true) + g.mem.getInt32(at + 12, true) * 4294967296;
     goTimer(Date.now() + delay);
@@ -652,8 +658,9 @@ function settle(gen, token, bits, bytes) {
   go._resume(); // run the goroutine that waited for it
 }
 
-// startGo starts the isolate's Go instance on first use: workerd forbids
-// random numbers and timers, which Go's runtime needs, at global scope.
+// startGo starts the isolate's Go instance if none runs: at module
+// evaluation (startAtEvaluation), else on first use, or again after the
+// instance exited.
 function startGo() {
   if (go && !go.exited) return;
   if (go) console.error("dokv: the Go instance exited; starting a new one");
@@ -667,6 +674,7 @@ function startGo() {
   go.importObject.dokv = imports;
   goTimerAt = null;
   trackTimers(go);
+  seedRuntime(go);
   const instance = new WebAssembly.Instance(wasmModule, go.importObject);
   ex = instance.exports;
   bindingFailure = "";
@@ -677,6 +685,85 @@ function startGo() {
   }
   const n = ex.dokvConstants(); // before dokvOutput: it moves the output
   C = JSON.parse(readString(ex.dokvOutput(), n));
+}
+
+// evaluating is true while the module is evaluated: Cloudflare does that
+// while a new isolate's first connection shakes hands, and keeps warm
+// isolates, so Go's start (instantiating the wasm, the runtime, every
+// package's init, main up to worker.Serve) costs no request. The global
+// scope forbids random numbers and timers; seedRuntime and trackTimers
+// work around what Go's runtime asks of them there.
+let evaluating = false;
+
+// startAtEvaluation starts Go while the module is evaluated, with the
+// bindings of `import { env } from "cloudflare:workers"`. A program that
+// needs more than the global scope allows at its start (crypto/rand in an
+// init, say) fails here without a trace and starts on its first request,
+// as it would without this.
+// What Go prints meanwhile is held back, and printed only if the start
+// succeeds, so that a start that fails here (and prints its panic) is
+// reported once, by the start that follows.
+function startAtEvaluation() {
+  lastEnv = moduleEnv;
+  runtimeContext.env = moduleEnv;
+  const fs = globalThis.fs;
+  const writeSync = fs.writeSync;
+  const held = [];
+  fs.writeSync = (fd, buf) => {
+    held.push([fd, buf.slice()]);
+    return buf.length;
+  };
+  evaluating = true;
+  try {
+    startGo();
+    startedAtEvaluation = true;
+  } catch {
+    go = null; // start again, and report why, on first use
+    held.length = 0;
+  } finally {
+    evaluating = false;
+    fs.writeSync = writeSync;
+  }
+  for (const [fd, buf] of held) writeSync.call(fs, fd, buf);
+}
+
+// startedAtEvaluation tells tests whether the running instance started at
+// module evaluation (globalThis.__dokvStartedAtEvaluation).
+let startedAtEvaluation = false;
+globalThis.__dokvStartedAtEvaluation = () => startedAtEvaluation && generation === 1;
+
+// seedRuntime lets Go's runtime seed itself at module evaluation, where
+// crypto.getRandomValues throws. The runtime reads 32 bytes once, first,
+// for the seed of its own generator (map hash seeds, math/rand); at global
+// scope, and for that first read only, they come from Math.random, which V8
+// seeds from the system's entropy for each isolate (Go's own fallback would
+// be the clock, which reads 0 there). Every other read (crypto/rand)
+// reaches crypto.getRandomValues, and at global scope throws, failing the
+// early start.
+//
+// Time stands still at 0 at global scope (Date.now and performance.now),
+// and Go's runtime refuses a monotonic clock that reads 0: while the module
+// is evaluated, it reads 1 ms, and afterwards what wasm_exec reads, which
+// is larger.
+function seedRuntime(g) {
+  const imports = g.importObject.gojs;
+  const nanotime = imports["runtime.nanotime1"];
+  imports["runtime.nanotime1"] = (sp) => {
+    if (!evaluating) return nanotime(sp);
+    g.mem.setBigInt64((sp >>> 0) + 8, 1_000_000n, true);
+  };
+  const read = imports["runtime.getRandomData"];
+  let first = true;
+  imports["runtime.getRandomData"] = (sp) => {
+    const seed = first && evaluating;
+    first = false;
+    if (!seed) return read(sp);
+    sp >>>= 0;
+    const ptr = g.mem.getUint32(sp + 8, true) + g.mem.getInt32(sp + 12, true) * 4294967296;
+    const len = g.mem.getUint32(sp + 16, true) + g.mem.getInt32(sp + 20, true) * 4294967296;
+    const bytes = new Uint8Array(g._inst.exports.mem.buffer, ptr, len);
+    for (let i = 0; i < len; i++) bytes[i] = Math.floor(Math.random() * 0x100);
+  };
 }
 
 // startFailure answers a request when the Go instance cannot start: the
@@ -1294,3 +1381,6 @@ function closedStream(message) {
     },
   });
 }
+
+// Last, when every declaration of this module is initialised.
+startAtEvaluation();

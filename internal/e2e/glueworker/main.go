@@ -24,13 +24,19 @@
 //	                       namespace binding, 400 with the error if not
 //	GET  /stats            {"active": fetch handlers running in the entry module
 //	                       (this one included), "heapInuse": Go heap bytes in use
-//	                       after a GC}
+//	                       after a GC, "startedAtEvaluation": whether this Go
+//	                       instance started at module evaluation, "initRandom":
+//	                       bytes crypto/rand gave the program's init}
+//
+// With the variable RAND_AT_INIT set, its init reads crypto/rand, which the
+// global scope forbids: the instance then starts on its first request.
 //
 // Build it with GOOS=js GOARCH=wasm.
 package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"log"
@@ -43,6 +49,18 @@ import (
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/worker"
 )
+
+// initRandom is what crypto/rand gave init, when RAND_AT_INIT is set.
+var initRandom []byte
+
+func init() {
+	if env := js.Global().Get("context").Get("env"); env.Truthy() && env.Get("RAND_AT_INIT").Truthy() {
+		initRandom = make([]byte, 16)
+		if _, err := rand.Read(initRandom); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
 
 func main() {
 	ns, err := dokv.WorkersNamespace("KV")
@@ -110,9 +128,13 @@ func main() {
 			runtime.GC()
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
-			active := js.Global().Call("__dokvActiveRequests").Int()
 			w.SetHeader("Content-Type", "application/json")
-			w.WriteString(`{"active":` + strconv.Itoa(active) + `,"heapInuse":` + strconv.FormatUint(ms.HeapInuse, 10) + "}")
+			json.NewEncoder(w).Encode(map[string]any{
+				"active":              js.Global().Call("__dokvActiveRequests").Int(),
+				"heapInuse":           ms.HeapInuse,
+				"startedAtEvaluation": js.Global().Call("__dokvStartedAtEvaluation").Bool(),
+				"initRandom":          len(initRandom),
+			})
 		default:
 			w.WriteHeader(404)
 		}

@@ -50,8 +50,8 @@ func TestQuickRun(t *testing.T) {
 			t.Errorf("%s: %d cold starts, want %d", name, len(res.Cold[name]), o.ColdRuns)
 		}
 		for _, c := range res.Cold[name] {
-			if c.Listen <= 0 || c.FirstOK < c.Listen {
-				t.Errorf("%s: cold start %+v: want 0 < listen <= first PUT", name, c)
+			if c.Listen <= 0 || c.FirstOK < c.Listen || c.AfterEvaluation <= 0 {
+				t.Errorf("%s: cold start %+v: want 0 < listen <= first PUT, and a first PUT after evaluation", name, c)
 			}
 		}
 	}

@@ -78,6 +78,7 @@ type glueStats struct {
 	HeapInuse           uint64 `json:"heapInuse"`
 	StartedAtEvaluation bool   `json:"startedAtEvaluation"`
 	InitRandom          int    `json:"initRandom"`
+	WarmedUp            bool   `json:"warmedUp"`
 }
 
 func glueGetStats(t *testing.T, w *workerdtest.Worker) glueStats {
@@ -296,6 +297,7 @@ func TestGlue_GoStartsAtModuleEvaluation(t *testing.T) {
 
 	s := glueGetStats(t, w)
 	assert.True(t, s.StartedAtEvaluation, "the Go instance that answered started at module evaluation")
+	assert.True(t, s.WarmedUp, "the store's code ran once at module evaluation")
 	assert.Zero(t, s.InitRandom)
 }
 
@@ -314,6 +316,7 @@ func TestGlue_StartNeedingRandomnessWaitsForTheFirstRequest(t *testing.T) {
 
 	s := glueGetStats(t, w)
 	assert.False(t, s.StartedAtEvaluation)
+	assert.False(t, s.WarmedUp, "no warm-up in a request")
 	assert.Equal(t, 16, s.InitRandom, "init read crypto/rand")
 	status, body, err := glueDo(t.Context(), w, http.MethodGet, "/kv?op=set&key=k&value=v", nil, 30*time.Second)
 	require.NoError(t, err)

@@ -717,6 +717,8 @@ function startAtEvaluation() {
   try {
     startGo();
     startedAtEvaluation = true;
+    ex.dokvWarmUp();
+    go._resume();
   } catch {
     go = null; // start again, and report why, on first use
     held.length = 0;

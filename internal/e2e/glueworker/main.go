@@ -25,8 +25,9 @@
 //	GET  /stats            {"active": fetch handlers running in the entry module
 //	                       (this one included), "heapInuse": Go heap bytes in use
 //	                       after a GC, "startedAtEvaluation": whether this Go
-//	                       instance started at module evaluation, "initRandom":
-//	                       bytes crypto/rand gave the program's init}
+//	                       instance started at module evaluation, "warmedUp":
+//	                       whether its warm-up ran, "initRandom": bytes
+//	                       crypto/rand gave the program's init}
 //
 // With the variable RAND_AT_INIT set, its init reads crypto/rand, which the
 // global scope forbids: the instance then starts on its first request.
@@ -47,6 +48,7 @@ import (
 	"time"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/internal/workers"
 	"github.com/dokv/dokv/worker"
 )
 
@@ -134,6 +136,7 @@ func main() {
 				"heapInuse":           ms.HeapInuse,
 				"startedAtEvaluation": js.Global().Call("__dokvStartedAtEvaluation").Bool(),
 				"initRandom":          len(initRandom),
+				"warmedUp":            workers.WarmedUp(),
 			})
 		default:
 			w.WriteHeader(404)

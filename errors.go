@@ -29,7 +29,8 @@ var (
 	// objects. Nothing was sent. Hash tags ({tag}) colocate keys.
 	ErrCrossObject = errors.New("dokv: keys route to different objects")
 	// ErrUnsupported: the operation is not possible under the store's
-	// partitioning, such as List under PerKey.
+	// partitioning, such as List under PerKey, or without the option it
+	// needs, such as WatchToken without WithWatchTokens.
 	ErrUnsupported = errors.New("dokv: unsupported")
 	// ErrInvalidArgument: an option or argument other than a key is out of
 	// range. Nothing was sent.
@@ -61,12 +62,18 @@ var (
 	// the object dropped it, so that it never holds up writers. Watch again
 	// with WithResumeAfter and the At of the last event received.
 	ErrLagging = errors.New("dokv: watcher fell behind")
+
+	// ErrWatchToken: a watch token was refused (CheckWatchToken, or
+	// ServeWatch's 401): none was given, or it is malformed, expired,
+	// issued for another key or store or with another secret, or altered.
+	ErrWatchToken = errors.New("dokv: watch token refused")
 )
 
 // sentinels are the errors an *Error may wrap.
 var sentinels = []error{
 	ErrNotFound, ErrConflict, ErrInvalidKey, ErrValueTooLarge, ErrTooManyKeys, ErrCrossObject, ErrUnsupported,
 	ErrInvalidArgument, ErrDecode, ErrProtocol, ErrObject, ErrUnknownOutcome, ErrOverloaded, ErrUnavailable, ErrLagging,
+	ErrWatchToken,
 }
 
 // isSentinel reports whether err matches one of dokv's sentinels.

@@ -78,6 +78,8 @@ type core struct {
 	// ids caches the IDs of a SingleObject or HashShards store's few
 	// objects; PerKey IDs are derived per call, as their set is unbounded.
 	ids map[string]ObjectID
+	// watchTokens checks ServeWatch's tokens (WithWatchTokens); nil: none.
+	watchTokens *WatchTokens
 }
 
 var _ KvStore[int] = (*Store[int])(nil)
@@ -105,6 +107,8 @@ func New[T any](ns Namespace, opts ...Option) (*Store[T], error) {
 		retry:    c.retry,
 		ttl:      c.ttl,
 		now:      time.Now,
+
+		watchTokens: c.watchTokens,
 	}}
 	if clocked, ok := ns.(driver.Clocked); ok {
 		s.now = clocked.Now

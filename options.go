@@ -23,6 +23,8 @@ type config struct {
 	retry        RetryPolicy
 	ttl          time.Duration
 	jobRetention time.Duration // WithFlowJobRetention, for stores of FlowJob
+	watchTokens  *WatchTokens  // WithWatchTokens
+	tokensSet    bool          // WithWatchTokens was given, so a nil is refused
 }
 
 func defaultConfig() config {
@@ -64,6 +66,9 @@ func (c *config) validate() error {
 	}
 	if err := checkTTL(c.jobRetention); err != nil {
 		return fmt.Errorf("flow job retention: %w", err)
+	}
+	if c.tokensSet && c.watchTokens == nil {
+		return fmt.Errorf("WithWatchTokens needs the tokens of NewWatchTokens, got nil")
 	}
 	if c.pageSize < 1 || c.pageSize > protocol.MaxListLimit {
 		return fmt.Errorf("page size must be 1 to %d, got %d", protocol.MaxListLimit, c.pageSize)
@@ -196,6 +201,16 @@ func (p RetryPolicy) ceiling(attempt int) time.Duration {
 // retries off.
 func WithRetry(p RetryPolicy) Option {
 	return func(c *config) { c.retry = p }
+}
+
+// WithWatchTokens makes ServeWatch require a valid token query parameter,
+// issued by the store's WatchToken, and answer 401 without handing the
+// socket over when it is missing, malformed, expired, issued for another
+// key or store, or altered. It affects ServeWatch, WatchToken and
+// CheckWatchToken; Watch, in process, needs no token. Without it,
+// ServeWatch lets in anyone its handler lets in.
+func WithWatchTokens(t *WatchTokens) Option {
+	return func(c *config) { c.watchTokens, c.tokensSet = t, true }
 }
 
 // Codec encodes values to bytes and back. Implementations must be safe for

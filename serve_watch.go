@@ -16,15 +16,18 @@ import (
 // and per emitted event, in order; the first says where the stream starts.
 // Each message carries key, as the browser asked for it, not the key the
 // object stores for it. A query parameter after=N resumes after position
-// N, as WithResumeAfter does.
+// N, as WithResumeAfter does. Under WithWatchTokens, the query parameter
+// token must hold a token from WatchToken for key; it is not passed on to
+// the object.
 // The messages and close codes are described in the README ("Watch").
 //
 // It answers 426 to a request that is not a WebSocket upgrade, 400 to an
-// invalid key or position (a position is written in canonical decimal: "0",
-// or digits without a leading zero, below 2^53), 501 when the store's namespace cannot
-// hand a WebSocket to its objects (driver.WebSocketForwarder; in process,
-// watch with Store.Watch), and 502 when the object cannot be reached. Its
-// errors are JSON: {"error": "..."}.
+// invalid key, 401 under WithWatchTokens when the token is refused (see
+// CheckWatchToken), 400 to an invalid position (a position is written in
+// canonical decimal: "0", or digits without a leading zero, below 2^53),
+// 501 when the store's namespace cannot hand a WebSocket to its objects
+// (driver.WebSocketForwarder; in process, watch with Store.Watch), and 502
+// when the object cannot be reached. Its errors are JSON: {"error": "..."}.
 func (s *Store[T]) ServeWatch(w *worker.ResponseWriter, r *worker.Request, key string) {
 	s.serveWatch(w, r, key)
 }
@@ -39,10 +42,22 @@ func (s *core) serveWatch(w *worker.ResponseWriter, r *worker.Request, key strin
 		plainError(w, 400, err.Error())
 		return
 	}
+	if s.watchTokens != nil {
+		// Checked before anything else is parsed or any object is reached:
+		// a refused browser learns nothing of the store.
+		if err := s.checkWatchToken(key, r.Query("token")); err != nil {
+			// RFC 9110 asks a 401 to name a scheme; a token in the query is
+			// RFC 6750's Bearer.
+			w.SetHeader("WWW-Authenticate", `Bearer realm="dokv watch"`)
+			plainError(w, 401, err.Error())
+			return
+		}
+	}
 	// The object stores the key under the store's prefix (or, under
 	// ObjectNamedByKey, stores the prefix alone in the object named by the
 	// key), so it cannot tell the key from what it stores: watched is the
-	// key the browser's messages carry.
+	// key the browser's messages carry. The query is built afresh, so the
+	// browser's other parameters, its watch token among them, stay here.
 	query := "key=" + queryEscape(s.router.StoredKey(key)) + "&watched=" + queryEscape(key)
 	if after := r.Query("after"); after != "" {
 		// The object parses the position again by the same rule (it may be

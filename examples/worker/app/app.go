@@ -156,6 +156,10 @@ func New(ns dokv.Namespace, opts ...Option) (worker.Handler, error) {
 		http.MethodGet: s.storeStats,
 	})
 	mux.HandleFunc("GET /{$}", s.root)
+	mux.HandleFunc("GET /dashboard.css", serveAsset)
+	mux.HandleFunc("GET /dashboard.js", serveAsset)
+	mux.HandleFunc("POST /jobs/demo", s.createDemoJob)
+	mux.HandleFunc("POST /jobs/{id}/advance", s.advanceDemoJob)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			methodNotAllowed(w, "GET, HEAD")
@@ -219,7 +223,7 @@ func methodNotAllowed(w http.ResponseWriter, allow string) {
 }
 
 // routesText is the body of GET /.
-const routesText = `dokv example Worker
+const routesText = `dokv example Worker (a browser gets the flow job dashboard here)
 
 Byte stores (PUT body, ?ttl=2s to expire; GET bytes, DELETE; GET /<pattern>/?prefix=&after=&limit= lists keys):
   /single/{key...}    SingleObject("single"): one object for every key
@@ -232,7 +236,8 @@ Flow jobs (JSON):
   GET   /jobs/{id}                reads a job
   GET   /jobs/{id}/watch          follows a job over a WebSocket (on Workers)
   PATCH /jobs/{id}                {"status"} moves a job (finished jobs expire after the retention time)
-  PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task
+  PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task ({"progress": 0.4} in result fills its bar)
+  POST  /jobs/demo                creates a demo job; POST /jobs/{id}/advance moves it one step
 
 Stats (JSON): GET /stats/single, GET /stats/sharded
 
@@ -261,6 +266,10 @@ func (s *server) storeStats(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) root(w http.ResponseWriter, r *http.Request) {
+	if wantsPage(r) {
+		writeAsset(w, r, dashboardPage)
+		return
+	}
 	var b strings.Builder
 	if s.greeting != nil {
 		if g := s.greeting(); g != "" {

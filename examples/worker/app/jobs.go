@@ -48,6 +48,12 @@ func (s *server) createJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
+	s.writeNewJob(w, r, req)
+}
+
+// writeNewJob creates the job req describes (valid) and answers 201 with
+// it.
+func (s *server) writeNewJob(w http.ResponseWriter, r *http.Request, req createJobRequest) {
 	job := dokv.NewFlowJob(req.FlowID, req.StorageID)
 	for _, node := range req.Nodes {
 		job.Tasks = append(job.Tasks, dokv.FlowJobTask{
@@ -181,47 +187,54 @@ func (s *server) patchTask(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.updateJob(w, r, id, func(job *dokv.FlowJob) error {
-		task, ok := job.Task(node)
-		if !ok {
-			return notFound("job %q has no task for node %q", id, node)
-		}
-		if job.Status.Terminal() {
-			if task.Status == req.Status {
-				return errUnchanged
-			}
-			return conflict("job %q is %s; its tasks cannot change", id, job.Status)
-		}
-		now := time.Now().UTC()
-		task.Status = req.Status
-		task.UpdatedAt = now
-		switch {
-		case req.Result == nil:
-		case bytes.Equal(req.Result, []byte("null")):
-			task.Result = nil
-		default:
-			task.Result = req.Result
-		}
-		if req.Error != nil {
-			task.Error = *req.Error
-		}
-		job.UpdatedAt = now
-		if job.Status == dokv.FlowJobPending || job.Status == dokv.FlowJobStarted {
-			job.Status = dokv.FlowJobRunning
-		}
-		switch {
-		case task.Status == dokv.FlowJobTaskFailed:
-			job.Status = dokv.FlowJobFailed
-			job.Error = task.Error
-			if job.Error == "" {
-				job.Error = "task " + node + " failed"
-			}
-			job.EndedAt = &now
-		case allCompleted(job.Tasks):
-			job.Status = dokv.FlowJobCompleted
-			job.EndedAt = &now
-		}
-		return nil
+		return moveTask(job, node, req)
 	})
+}
+
+// moveTask applies req to the task of node in job, and moves the job with
+// it: running once a task moves, failed with a failed task, completed once
+// every task is.
+func moveTask(job *dokv.FlowJob, node string, req patchTaskRequest) error {
+	task, ok := job.Task(node)
+	if !ok {
+		return notFound("job %q has no task for node %q", job.ID, node)
+	}
+	if job.Status.Terminal() {
+		if task.Status == req.Status {
+			return errUnchanged
+		}
+		return conflict("job %q is %s; its tasks cannot change", job.ID, job.Status)
+	}
+	now := time.Now().UTC()
+	task.Status = req.Status
+	task.UpdatedAt = now
+	switch {
+	case req.Result == nil:
+	case bytes.Equal(req.Result, []byte("null")):
+		task.Result = nil
+	default:
+		task.Result = req.Result
+	}
+	if req.Error != nil {
+		task.Error = *req.Error
+	}
+	job.UpdatedAt = now
+	if job.Status == dokv.FlowJobPending || job.Status == dokv.FlowJobStarted {
+		job.Status = dokv.FlowJobRunning
+	}
+	switch {
+	case task.Status == dokv.FlowJobTaskFailed:
+		job.Status = dokv.FlowJobFailed
+		job.Error = task.Error
+		if job.Error == "" {
+			job.Error = "task " + node + " failed"
+		}
+		job.EndedAt = &now
+	case allCompleted(job.Tasks):
+		job.Status = dokv.FlowJobCompleted
+		job.EndedAt = &now
+	}
+	return nil
 }
 
 func allCompleted(tasks []dokv.FlowJobTask) bool {

@@ -1,0 +1,138 @@
+package app
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/dokv/dokv"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// get sends GET path with the headers given as name, value pairs.
+func (s *testServer) get(path string, headers ...string) (*http.Response, string) {
+	s.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
+	require.NoError(s.t, err)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := s.srv.Client().Do(req)
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(s.t, err)
+	return resp, string(body)
+}
+
+func TestDashboard_BrowsersGetThePageOthersTheRoutes(t *testing.T) {
+	s := newTestServer(t)
+	resp, body := s.get("/", "Accept", "text/html,application/xhtml+xml")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
+	assert.Contains(t, body, `<script src="/dashboard.js" defer></script>`)
+	assert.Contains(t, body, `id="start-demo"`)
+
+	resp, body = s.get("/", "Accept", "*/*")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, routesText, body)
+}
+
+func TestDashboard_HeadersAndRevalidation(t *testing.T) {
+	s := newTestServer(t)
+	for path, contentType := range map[string]string{
+		"/":              "text/html; charset=utf-8",
+		"/dashboard.js":  "text/javascript; charset=utf-8",
+		"/dashboard.css": "text/css; charset=utf-8",
+	} {
+		resp, body := s.get(path, "Accept", "text/html")
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		assert.Equal(t, contentType, resp.Header.Get("Content-Type"), path)
+		assert.NotEmpty(t, body, path)
+		assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"), path)
+		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
+		csp := resp.Header.Get("Content-Security-Policy")
+		host := strings.TrimPrefix(s.srv.URL, "http://")
+		for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self' ws://" + host, "frame-ancestors 'none'"} {
+			assert.Contains(t, csp, want, path)
+		}
+		assert.NotContains(t, csp, "unsafe-inline", path)
+
+		etag := resp.Header.Get("ETag")
+		require.NotEmpty(t, etag, path)
+		resp, body = s.get(path, "Accept", "text/html", "If-None-Match", etag)
+		assert.Equal(t, http.StatusNotModified, resp.StatusCode, path)
+		assert.Empty(t, body, path)
+		resp, _ = s.get(path, "Accept", "text/html", "If-None-Match", `"another"`)
+		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+	resp, _ := s.get("/dashboard.png")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// A demo job moves one step per POST /jobs/{id}/advance, task after task,
+// each task's progress growing to 1, until the job is completed; then the
+// route answers 409.
+func TestDemoJob_AdvancesStepByStepToCompletion(t *testing.T) {
+	s := newTestServer(t)
+	resp, body := s.do(http.MethodPost, "/jobs/demo", nil)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
+	job := decodeJob(t, body)
+	require.Equal(t, demoFlowID, job.FlowID)
+	require.Len(t, job.Tasks, len(demoNodes))
+
+	last := make([]float64, len(demoNodes))
+	steps := 0
+	for {
+		resp, body = s.do(http.MethodPost, "/jobs/"+job.ID+"/advance", nil)
+		if resp.StatusCode == http.StatusConflict {
+			break
+		}
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+		steps++
+		require.Less(t, steps, 100, "the demo never ends")
+		job = decodeJob(t, body)
+		moved := 0
+		for i, task := range job.Tasks {
+			p := TaskProgress(task)
+			require.GreaterOrEqual(t, p, last[i], "task %s went back", task.NodeID)
+			if p > last[i] {
+				moved++
+				for _, before := range job.Tasks[:i] {
+					assert.Equal(t, dokv.FlowJobTaskCompleted, before.Status, "tasks run in order")
+				}
+			}
+			last[i] = p
+		}
+		assert.Equal(t, 1, moved, "one task moves per step")
+	}
+	assert.Equal(t, dokv.FlowJobCompleted, job.Status)
+	assert.Equal(t, len(demoNodes)*5, steps, "five steps of %v per task", demoStep)
+	for _, task := range job.Tasks {
+		assert.Equal(t, dokv.FlowJobTaskCompleted, task.Status)
+	}
+
+	other := s.createJob("flow", "storage", "a")
+	resp, body = s.do(http.MethodPost, "/jobs/"+other.ID+"/advance", nil)
+	assert.Contains(t, requireError(t, resp, body, http.StatusConflict), "not a demo job")
+	resp, body = s.do(http.MethodPost, "/jobs/no-such-job/advance", nil)
+	requireError(t, resp, body, http.StatusNotFound)
+}
+
+func TestTaskProgress(t *testing.T) {
+	for _, c := range []struct {
+		task dokv.FlowJobTask
+		want float64
+	}{
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskPending}, 0},
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskRunning, Result: []byte(`{"progress":0.4}`)}, 0.4},
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskRunning, Result: []byte(`{"progress":7}`)}, 1},
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskRunning, Result: []byte(`{"progress":-1}`)}, 0},
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskRunning, Result: []byte(`"text"`)}, 0},
+		{dokv.FlowJobTask{Status: dokv.FlowJobTaskCompleted, Result: []byte(`{"progress":0.1}`)}, 1},
+	} {
+		assert.Equal(t, c.want, TaskProgress(c.task), "%s %s", c.task.Status, c.task.Result)
+	}
+}

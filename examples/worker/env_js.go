@@ -35,3 +35,14 @@ func adminSecret() string {
 	}
 	return v
 }
+
+// watchTokenSecret reads the WATCH_TOKEN_SECRET secret (`wrangler secret put
+// WATCH_TOKEN_SECRET`; .dev.vars under `dokv dev`), which signs the tokens
+// that let browsers watch jobs; "" when unset.
+func watchTokenSecret() string {
+	v := cloudflare.Getenv("WATCH_TOKEN_SECRET")
+	if v == "<undefined>" {
+		return ""
+	}
+	return v
+}

@@ -18,10 +18,15 @@ func greeting() string { return os.Getenv("GREETING") }
 // the admin routes.
 func adminSecret() string { return os.Getenv("DOKV_ADMIN_SECRET") }
 
+// watchTokenSecret is the WATCH_TOKEN_SECRET environment variable, which
+// signs the tokens that let browsers watch jobs.
+func watchTokenSecret() string { return os.Getenv("WATCH_TOKEN_SECRET") }
+
 // runLocally serves the app on the in-memory namespace, outside a Worker.
 func runLocally(reason error) {
 	log.Printf("not in a Worker (%v); serving on the in-memory namespace", reason)
-	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting), app.WithAdminSecret(adminSecret))
+	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting), app.WithAdminSecret(adminSecret),
+		app.WithWatchTokenSecret(watchTokenSecret))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func main() {
 		runLocally(err)
 		return
 	}
-	h, err := app.New(ns, app.WithGreeting(greeting), app.WithAdminSecret(adminSecret))
+	h, err := app.New(ns, app.WithGreeting(greeting), app.WithAdminSecret(adminSecret), app.WithWatchTokenSecret(watchTokenSecret))
 	if err != nil {
 		log.Fatal(err)
 	}

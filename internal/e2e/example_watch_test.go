@@ -65,7 +65,7 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	}
 	job, location := w.createJob(t, nodes...)
 
-	watcher := dialWatch(t, w.Worker, location+"/watch")
+	watcher := dialWatch(t, w.Worker, location+"/watch?token="+w.watchToken(t, location))
 	start := readWatch(t, watcher)
 	require.Equal(t, "start", start.Type)
 	require.Equal(t, "snapshot", start.From)
@@ -74,7 +74,7 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	assert.Equal(t, job.ID, snapshot.ID)
 	assert.Equal(t, dokv.FlowJobPending, snapshot.Status)
 
-	leaver := dialWatch(t, w.Worker, location+"/watch")
+	leaver := dialWatch(t, w.Worker, location+"/watch?token="+w.watchToken(t, location))
 	require.Equal(t, "start", readWatch(t, leaver).Type)
 
 	// Every task completes, each by a client of its own, all at once.
@@ -101,7 +101,7 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 	assert.Equal(t, dokv.FlowJobCompleted, final.Status, "the last change completed the job")
 
 	// It comes back after everything happened, and misses nothing.
-	back := dialWatch(t, w.Worker, fmt.Sprintf("%s/watch?after=%d", location, leftAt))
+	back := dialWatch(t, w.Worker, fmt.Sprintf("%s/watch?after=%d&token=%s", location, leftAt, w.watchToken(t, location)))
 	resumed := readWatch(t, back)
 	assert.Equal(t, "start", resumed.Type)
 	assert.Equal(t, "resume", resumed.From)
@@ -115,7 +115,7 @@ func TestExampleWorker_WatchSeesEveryJobChange(t *testing.T) {
 // a watch.
 func TestExampleWorker_WatchRoutes(t *testing.T) {
 	w := startExample(t)
-	upload := dialWatch(t, w.Worker, "/uploads/no-such-upload/watch")
+	upload := dialWatch(t, w.Worker, "/uploads/no-such-upload/watch?token="+w.watchToken(t, "/uploads/no-such-upload"))
 	m := readWatch(t, upload)
 	assert.Equal(t, "start", m.Type)
 	assert.Zero(t, m.Version, "an absent record starts at version 0")
@@ -127,10 +127,33 @@ func TestExampleWorker_WatchRoutes(t *testing.T) {
 	requireExampleError(t, w.do(t, http.MethodGet, "/jobs/x/y/watch", nil), http.StatusNotFound)
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
-	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+"/jobs/x/watch?after=007", nil)
+	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+"/jobs/x/watch?after=007&token="+w.watchToken(t, "/jobs/x"), nil)
 	require.Error(t, err)
 	require.NotNil(t, resp)
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	requireExampleError(t, exampleResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, http.StatusBadRequest, "a position with a leading zero")
+
+	// A watch without a token, or with another record's, is refused before
+	// any upgrade.
+	for _, path := range []string{"/jobs/x/watch", "/jobs/x/watch?token=" + w.watchToken(t, "/jobs/y"), "/uploads/x/watch?token=" + w.watchToken(t, "/jobs/x")} {
+		_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.URL, "http")+path, nil)
+		require.Error(t, err, path)
+		require.NotNil(t, resp, path)
+		body, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+		requireExampleError(t, exampleResponse{Status: resp.StatusCode, Header: resp.Header, Body: body}, http.StatusUnauthorized, path)
+	}
+}
+
+// watchToken returns a token for the watch of the record at location
+// (/jobs/{id} or /uploads/{id}), from the example's token route.
+func (w *exampleWorker) watchToken(t *testing.T, location string) string {
+	t.Helper()
+	resp := w.do(t, http.MethodPost, location+"/watch-token", nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	var out struct{ Token string }
+	require.NoError(t, json.Unmarshal(resp.Body, &out))
+	require.NotEmpty(t, out.Token)
+	return out.Token
 }

@@ -35,6 +35,7 @@ type config struct {
 	greeting    func() string
 	retention   time.Duration
 	adminSecret func() string
+	watchSecret func() string
 }
 
 // WithAdminSecret enables dokv's admin routes (backup.AdminHandler: export
@@ -80,6 +81,8 @@ type server struct {
 	uploads  *dokv.Store[dokv.UploadFile]
 	// retention is how long finished jobs, and their index entries, stay.
 	retention time.Duration
+	// watch holds the stores whose watches need a token.
+	watch *watchStores
 	// stats are the listable byte stores whose figures GET /stats/{name}
 	// reports.
 	stats map[string]*dokv.Store[[]byte]
@@ -135,6 +138,7 @@ func New(ns dokv.Namespace, opts ...Option) (worker.Handler, error) {
 		return nil, fmt.Errorf("%w: job retention %v is not within 1ms and %v", dokv.ErrInvalidArgument, c.retention, dokv.MaxTTL)
 	}
 	s := &server{greeting: c.greeting, jobs: jobs, jobIndex: jobIndex, uploads: uploads, retention: c.retention,
+		watch: &watchStores{secret: c.watchSecret, ns: ns, layout: []dokv.Option{npmLayout}},
 		stats: map[string]*dokv.Store[[]byte]{"single": single, "sharded": sharded}}
 
 	mux := http.NewServeMux()
@@ -160,6 +164,13 @@ func New(ns dokv.Namespace, opts ...Option) (worker.Handler, error) {
 	mux.HandleFunc("GET /dashboard.js", serveAsset)
 	mux.HandleFunc("POST /jobs/demo", s.createDemoJob)
 	mux.HandleFunc("POST /jobs/{id}/advance", s.advanceDemoJob)
+	mux.HandleFunc("POST /{kind}/{id}/watch-token", func(w http.ResponseWriter, r *http.Request) {
+		if kind := r.PathValue("kind"); kind != "jobs" && kind != "uploads" {
+			writeErrorStatus(w, http.StatusNotFound, "no route for "+r.URL.Path)
+			return
+		}
+		s.watchToken(w, r)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" {
 			methodNotAllowed(w, "GET, HEAD")
@@ -234,7 +245,8 @@ Flow jobs (JSON):
   POST  /jobs                     {"flowId", "storageId", "nodes": [...]} creates a job
   GET   /jobs?status=&limit=&after=   lists jobs
   GET   /jobs/{id}                reads a job
-  GET   /jobs/{id}/watch          follows a job over a WebSocket (on Workers)
+  POST  /jobs/{id}/watch-token    {"token"} for the job's watch (a minute)
+  GET   /jobs/{id}/watch?token=   follows a job over a WebSocket (on Workers)
   PATCH /jobs/{id}                {"status"} moves a job (finished jobs expire after the retention time)
   PATCH /jobs/{id}/tasks/{node}   {"status", "result", "error"} moves a task ({"progress": 0.4} in result fills its bar)
   POST  /jobs/demo                creates a demo job; POST /jobs/{id}/advance moves it one step
@@ -246,7 +258,7 @@ Admin (only with an admin secret; dokv export / dokv import -store single|sharde
 
 Upload files (JSON, as @uploadista/kv-store-cloudflare-do stores them):
   GET   /uploads/{id}             reads an upload file
-  GET   /uploads/{id}/watch       follows an upload file over a WebSocket (on Workers)
+  POST  /uploads/{id}/watch-token, GET /uploads/{id}/watch?token=   the same for an upload file
 `
 
 // storeStats answers GET /stats/{name}: the figures of a listable byte

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -135,4 +136,49 @@ func TestTaskProgress(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, TaskProgress(c.task), "%s %s", c.task.Status, c.task.Result)
 	}
+}
+
+// A watch needs a token from the record's watch-token route: without one,
+// or with one for another record, it is 401 before the upgrade is handed
+// on (in memory, a handed-on upgrade is 501: watches need Workers).
+func TestWatchToken_RequiredForAWatch(t *testing.T) {
+	s := newTestServer(t, WithWatchTokenSecret(func() string { return strings.Repeat("s", 32) }))
+	job := s.createJob("flow", "storage", "a")
+	other := s.createJob("flow", "storage", "b")
+	token := func(path string) string {
+		resp, body := s.do(http.MethodPost, path, nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+		var out struct{ Token string }
+		require.NoError(t, json.Unmarshal(body, &out))
+		require.NotEmpty(t, out.Token)
+		return out.Token
+	}
+	jobToken := token("/jobs/" + job.ID + "/watch-token")
+	uploadToken := token("/uploads/some-upload/watch-token")
+	watch := func(path string) int {
+		resp, _ := s.get(path, "Upgrade", "websocket", "Connection", "Upgrade")
+		return resp.StatusCode
+	}
+	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+job.ID+"/watch"))
+	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+other.ID+"/watch?token="+jobToken), "another job's token")
+	assert.Equal(t, http.StatusUnauthorized, watch("/uploads/"+job.ID+"/watch?token="+jobToken), "a job token for an upload")
+	assert.Equal(t, http.StatusNotImplemented, watch("/jobs/"+job.ID+"/watch?token="+jobToken))
+	assert.Equal(t, http.StatusNotImplemented, watch("/uploads/some-upload/watch?token="+uploadToken))
+
+	resp, body := s.do(http.MethodPost, "/files/x/watch-token", nil)
+	requireError(t, resp, body, http.StatusNotFound)
+}
+
+// Without a secret, the app signs with a random one of its own: tokens
+// still work within the instance.
+func TestWatchToken_WithoutASecret(t *testing.T) {
+	s := newTestServer(t)
+	job := s.createJob("flow", "storage", "a")
+	resp, body := s.do(http.MethodPost, "/jobs/"+job.ID+"/watch-token", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	var out struct{ Token string }
+	require.NoError(t, json.Unmarshal(body, &out))
+	resp, _ = s.get("/jobs/"+job.ID+"/watch?token="+out.Token, "Upgrade", "websocket", "Connection", "Upgrade")
+	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode)
 }

@@ -1,13 +1,15 @@
 package app
 
 import (
+	"log"
 	"strings"
 
 	"github.com/dokv/dokv/worker"
 )
 
 // serveWatch serves GET /jobs/{id}/watch and GET /uploads/{id}/watch,
-// reporting whether the path was one of them. The WebSocket is accepted by
+// reporting whether the path was one of them. A watch needs a token from
+// the record's watch-token route (401 without one). The WebSocket is accepted by
 // the record's Durable Object (dokv's ServeWatch); outside a Worker the
 // answer is 501.
 func (s *server) serveWatch(w *worker.ResponseWriter, r *worker.Request) bool {
@@ -29,10 +31,16 @@ func (s *server) serveWatch(w *worker.ResponseWriter, r *worker.Request) bool {
 		writeFetchBody(w, errorStatusBody(405, "method not allowed; allowed: GET"))
 		return true
 	}
+	ws, err := s.watch.get()
+	if err != nil {
+		log.Printf("app: watch tokens: %v", err)
+		writeFetchBody(w, errorStatusBody(500, internalMessage))
+		return true
+	}
 	if job {
-		s.jobs.ServeWatch(w, r, id)
+		ws.jobs.ServeWatch(w, r, id)
 	} else {
-		s.uploads.ServeWatch(w, r, id)
+		ws.uploads.ServeWatch(w, r, id)
 	}
 	return true
 }

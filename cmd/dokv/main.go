@@ -8,7 +8,7 @@
 //	  wrangler.toml    written once by `dokv init`, then yours to edit (main = "build/entry.mjs")
 //	  .gitignore       `dokv init` adds build/ and .dev.vars to it
 //	  .dev.vars        your local secrets, KEY=value lines, read by `dokv dev` and `wrangler dev`
-//	  build/           written by `dokv build`: app.wasm, entry.mjs, wasm_exec.js
+//	  build/           written by `dokv build`: app.wasm, entry.mjs, wasm_exec.js, entry.d.mts
 //
 // Commands (PACKAGE is a directory such as ./yourworker, or an import path):
 //
@@ -99,8 +99,9 @@ func init() {
 	}
 	commands["build"] = &command{
 		usage: "[-dir DIR] PACKAGE",
-		doc: "Compiles PACKAGE with GOOS=js GOARCH=wasm to DIR/app.wasm and writes DIR/entry.mjs and Go's " +
-			"DIR/wasm_exec.js beside it. DIR defaults to PACKAGE's directory/build, where its wrangler.toml " +
+		doc: "Compiles PACKAGE with GOOS=js GOARCH=wasm to DIR/app.wasm and writes DIR/entry.mjs, Go's " +
+			"DIR/wasm_exec.js and DIR/entry.d.mts (the TypeScript types of DokvObject, for a TypeScript Worker " +
+			"that binds it: import type { DokvObject } from \"./build/entry.mjs\") beside it. DIR defaults to PACKAGE's directory/build, where its wrangler.toml " +
 			"looks for them. wrangler.toml is never touched.",
 		run: runBuild,
 	}
@@ -346,10 +347,24 @@ func build(pkg, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for name, data := range map[string][]byte{"entry.mjs": workerfiles.EntryModule, "wasm_exec.js": wasmExec} {
-		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
-			return "", err
-		}
+	if err := writeGlue(out, wasmExec); err != nil {
+		return "", err
 	}
 	return out, nil
+}
+
+// writeGlue writes the files beside app.wasm: the entry module, Go's
+// wasm_exec.js, and the entry module's TypeScript declarations, which a
+// TypeScript Worker binding DokvObject imports from "./build/entry.mjs".
+func writeGlue(out string, wasmExec []byte) error {
+	for name, data := range map[string][]byte{
+		"entry.mjs":    workerfiles.EntryModule,
+		"entry.d.mts":  workerfiles.EntryTypes,
+		"wasm_exec.js": wasmExec,
+	} {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -59,7 +59,7 @@ func TestNewcomer_GoToolInAModuleOfItsOwn(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte(recipe), 0o644))
 	goCmd("mod", "tidy") // main.go imports dokv's packages, whose requirements go.sum now needs
 	goCmd("tool", "dokv", "build", ".")
-	for _, name := range []string{"app.wasm", "entry.mjs", "wasm_exec.js"} {
+	for _, name := range []string{"app.wasm", "entry.mjs", "wasm_exec.js", "entry.d.mts"} {
 		assert.FileExists(t, filepath.Join(dir, "build", name))
 	}
 	log := dryRun(t, wranglerBin, dir)

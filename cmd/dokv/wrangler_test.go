@@ -123,7 +123,7 @@ func TestWranglerDryRun_WorkerFromScratch(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run([]string{"init", "-var", "GREETING=hi", dir}, &out))
 	require.NoError(t, run([]string{"build", dir}, &out))
-	for _, name := range []string{"app.wasm", "entry.mjs", "wasm_exec.js"} {
+	for _, name := range []string{"app.wasm", "entry.mjs", "wasm_exec.js", "entry.d.mts"} {
 		assert.FileExists(t, filepath.Join(dir, "build", name))
 	}
 	log := dryRun(t, bin, dir)

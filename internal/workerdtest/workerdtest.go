@@ -153,6 +153,17 @@ func (w *Worker) Start() error {
 	if err != nil {
 		return err
 	}
+	return w.startOn(port)
+}
+
+// Restart ends workerd with SIGKILL and starts it again on the same port
+// and storage, so that a client (a browser page) finds it where it was.
+func (w *Worker) Restart() error {
+	w.Kill()
+	return w.startOn(w.Port)
+}
+
+func (w *Worker) startOn(port int) error {
 	w.Port, w.URL = port, "http://127.0.0.1:"+strconv.Itoa(port)
 	w.log = &syncBuffer{}
 	w.cmd = exec.Command(w.binary, "serve", "workerd.capnp",

@@ -59,7 +59,6 @@ function renderJob(job, version, { force = false } = {}) {
   }
   $("job-status").textContent = job.status;
   $("job-status").dataset.status = job.status;
-  $("job-version").textContent = `version ${version}`;
   const list = $("tasks");
   const items = new Map([...list.children].map((li) => [li.dataset.node, li]));
   const wanted = [];

@@ -85,12 +85,19 @@
 //
 // # Watches
 //
-// On Workers, a WebSocket upgrade of
+// A watch needs a token, made by
 //
-//	GET   /jobs/{id}/watch[?after=N]
-//	GET   /uploads/{id}/watch[?after=N]
+//	POST  /jobs/{id}/watch-token    200 {"token", "expiresAt"}: opens the job's watch for a minute
+//	POST  /uploads/{id}/watch-token the same for an upload file
 //
-// is handed to the record's object (dokv's Store.ServeWatch), which sends
+// (signed with WithWatchTokenSecret's secret; see dokv.WatchTokens). In an
+// application that route sits behind its own authentication. On Workers, a
+// WebSocket upgrade of
+//
+//	GET   /jobs/{id}/watch?token=T[&after=N]
+//	GET   /uploads/{id}/watch?token=T[&after=N]
+//
+// with a valid token (else 401, before any upgrade) is handed to the record's object (dokv's Store.ServeWatch), which sends
 // one JSON text message per change of the record and per event emitted to
 // it (emit() from TypeScript, Store.Emit from Go), each with the job's or
 // upload's ID as its "key"; see "Watch" in dokv's README for the messages.
@@ -119,8 +126,20 @@
 //
 // # Root and errors
 //
-// GET / returns a plain-text summary of these routes, preceded by the
-// greeting of WithGreeting when it is not empty.
+// GET / returns to browsers (Accept: text/html) the flow job dashboard:
+// the jobs, and the open job's tasks as progress bars that follow its watch
+// (a task's progress is the "progress" of its result, 0 to 1; see
+// TaskProgress), with /dashboard.js and /dashboard.css. Other clients get a
+// plain-text summary of these routes, preceded by the greeting of
+// WithGreeting when it is not empty.
+//
+// # Demo jobs
+//
+//	POST  /jobs/demo                201 with a new demo job (flowId "demo", four tasks)
+//	POST  /jobs/{id}/advance        200: the demo job one step on; 409 when finished or not a demo
+//
+// The dashboard's "Start a demo job" creates one and advances it with its
+// own requests, so that no handler waits.
 //
 // Every error is a JSON object {"error": "message"}: 400 for an invalid key,
 // argument or JSON body, 404 for a missing key, job, task or route, 405 for a

@@ -3,7 +3,11 @@
 // interface inside a Worker.
 package storage
 
-import "github.com/dokv/dokv/internal/protocol"
+import (
+	"unicode/utf8"
+
+	"github.com/dokv/dokv/internal/protocol"
+)
 
 // Engine is an object's durable state: records ordered by key, each with an
 // optional expiry, the last version the object handed out, and when its
@@ -56,3 +60,23 @@ type Engine interface {
 // Expired reports whether a record with the given expiry (0: never) has
 // expired at now: the one rule every engine and the object apply.
 func Expired(expires, now uint64) bool { return expires != 0 && expires <= now }
+
+// PrefixEnd returns the least string greater than every string that starts
+// with prefix, the exclusive end of a range scan of a prefix in an SQL
+// engine; bounded is false when there is none (an empty prefix, or one of
+// only maximal runes), and end is then "".
+func PrefixEnd(prefix string) (end string, bounded bool) {
+	for len(prefix) > 0 {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		if r == utf8.MaxRune || r == utf8.RuneError && size <= 1 {
+			continue
+		}
+		next := r + 1
+		if next == 0xD800 { // skip the surrogates, which UTF-8 cannot hold
+			next = 0xE000
+		}
+		return prefix + string(next), true
+	}
+	return "", false
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/protocol"
+	"github.com/dokv/dokv/internal/storage"
 )
 
 // objects are the actors of the Durable Objects living in this isolate,
@@ -185,7 +186,7 @@ func (e *sqlEngine) Delete(key string) error {
 }
 
 func (e *sqlEngine) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]protocol.Record, bool, error) {
-	end, bounded := prefixEnd(prefix)
+	end, bounded := storage.PrefixEnd(prefix)
 	if !bounded {
 		end = string(utf8.MaxRune) + string(utf8.MaxRune)
 	}
@@ -228,27 +229,8 @@ func decodeScan(b []byte) ([]protocol.Record, bool, error) {
 	return recs, b[0] == 1, nil
 }
 
-// prefixEnd returns the least string greater than every string that starts
-// with prefix, for a range scan; bounded is false when there is none
-// (an empty prefix, or one of only maximal runes).
-func prefixEnd(prefix string) (end string, bounded bool) {
-	for len(prefix) > 0 {
-		r, size := utf8.DecodeLastRuneInString(prefix)
-		prefix = prefix[:len(prefix)-size]
-		if r == utf8.MaxRune || r == utf8.RuneError && size <= 1 {
-			continue
-		}
-		next := r + 1
-		if next == 0xD800 { // skip the surrogates, which UTF-8 cannot hold
-			next = 0xE000
-		}
-		return prefix + string(next), true
-	}
-	return "", false
-}
-
 func (e *sqlEngine) Stats(prefix string, now uint64) (protocol.Stats, error) {
-	end, bounded := prefixEnd(prefix)
+	end, bounded := storage.PrefixEnd(prefix)
 	if !bounded {
 		end = string(utf8.MaxRune) + string(utf8.MaxRune)
 	}

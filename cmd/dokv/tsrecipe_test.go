@@ -11,33 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/dokv/dokv/internal/workerdtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-// lockedBuffer is a child's output, written by its pipe and read by the
-// test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // The README's recipe: a TypeScript Worker whose Durable Object binding
 // names the Go Worker's DokvObject (script_name = the Go Worker's name),
@@ -81,7 +62,7 @@ script_name = "` + goWorker.Name + `"
 		"WRANGLER_LOG_PATH="+t.TempDir())
 	// Its own process group, so that the workerd wrangler starts ends with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	log := &lockedBuffer{}
+	log := &workerdtest.Output{}
 	cmd.Stdout, cmd.Stderr = log, log
 	require.NoError(t, cmd.Start())
 	done := make(chan struct{})

@@ -32,7 +32,7 @@ type browser struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  *bufio.Scanner
-	errs *syncBuffer
+	errs *workerdtest.Output
 }
 
 type browserReply struct {
@@ -68,7 +68,7 @@ func startBrowser(t *testing.T, url string) *browser {
 		}
 		t.Skipf("skipping the browser test: %v (run npm ci)", err)
 	}
-	b := &browser{t: t, errs: &syncBuffer{}}
+	b := &browser{t: t, errs: &workerdtest.Output{}}
 	b.cmd = exec.Command(node, filepath.Join("internal", "e2e", "testdata", "browser", "dashboard.mjs"), url)
 	b.cmd.Dir = root
 	b.cmd.Stderr = b.errs
@@ -108,24 +108,6 @@ func (b *browser) do(cmd map[string]any) browserReply {
 	require.NoError(b.t, json.Unmarshal(b.out.Bytes(), &r), "%s", b.out.Bytes())
 	require.True(b.t, r.OK, "browser %v: %s\nconsole: %+v\nstderr: %s", cmd, r.Error, r.Errors, b.errs)
 	return r
-}
-
-// syncBuffer is a bytes.Buffer safe for a process's output and a test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // progressSteps are what the test's clients write to each task, in order.

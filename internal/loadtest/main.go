@@ -453,55 +453,56 @@ func coldStart(ctx context.Context, bin string, v *variant, o options, workerFir
 // 100 ms here).
 const settleAfterListen = time.Second
 
-// firstAfterEvaluation starts v on fresh storage, waits settleAfterListen
-// after workerd listens, and returns the latency of a first PUT through
-// the Worker to a new Durable Object.
-func firstAfterEvaluation(ctx context.Context, bin string, v *variant, o options) (time.Duration, error) {
+// withFreshServer starts v on fresh storage, waits until workerd listens,
+// and runs fn with it and a client; workerd's output is added to fn's
+// error.
+func withFreshServer(bin string, v *variant, o options, fn func(*server, *client) error) error {
 	s, err := startServer(bin, v, o.Stores[0], o.Verbose)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer s.stop()
 	if _, err := s.waitListening(30 * time.Second); err != nil {
-		return 0, err
+		return err
 	}
 	cl, err := newClient(s.url)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer cl.close()
-	select {
-	case <-time.After(settleAfterListen):
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	if err := fn(s, cl); err != nil {
+		return fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
 	}
-	start := time.Now()
-	if err := cl.put(ctx, singlePath(0), value(0, o.ValueSize)); err != nil {
-		return 0, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
-	}
-	return time.Since(start), nil
+	return nil
+}
+
+// firstAfterEvaluation starts v on fresh storage, waits settleAfterListen
+// after workerd listens, and returns the latency of a first PUT through
+// the Worker to a new Durable Object.
+func firstAfterEvaluation(ctx context.Context, bin string, v *variant, o options) (d time.Duration, err error) {
+	err = withFreshServer(bin, v, o, func(_ *server, cl *client) error {
+		select {
+		case <-time.After(settleAfterListen):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		start := time.Now()
+		err := cl.put(ctx, singlePath(0), value(0, o.ValueSize))
+		d = time.Since(start)
+		return err
+	})
+	return d, err
 }
 
 // coldFirstAnswer starts v on fresh storage and returns the time from
 // starting workerd until a request that reaches no object is answered 404.
-func coldFirstAnswer(ctx context.Context, bin string, v *variant, o options) (time.Duration, error) {
-	s, err := startServer(bin, v, o.Stores[0], o.Verbose)
-	if err != nil {
-		return 0, err
-	}
-	defer s.stop()
-	if _, err := s.waitListening(30 * time.Second); err != nil {
-		return 0, err
-	}
-	c, err := newClient(s.url)
-	if err != nil {
-		return 0, err
-	}
-	defer c.close()
-	if err := c.notFound(ctx, "/no-such-route"); err != nil {
-		return 0, fmt.Errorf("%w\nworkerd output:\n%s", err, s.logTail())
-	}
-	return time.Since(s.started), nil
+func coldFirstAnswer(ctx context.Context, bin string, v *variant, o options) (d time.Duration, err error) {
+	err = withFreshServer(bin, v, o, func(s *server, cl *client) error {
+		err := cl.notFound(ctx, "/no-such-route")
+		d = time.Since(s.started)
+		return err
+	})
+	return d, err
 }
 
 // runMixed runs the mixed workload on dokv, on fresh storage, sampling the

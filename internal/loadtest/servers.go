@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/template"
 	"time"
@@ -165,7 +164,7 @@ type server struct {
 	url      string // http://127.0.0.1:port
 	storeDir string
 	cmd      *exec.Cmd
-	log      *syncBuffer
+	log      *workerdtest.Output
 	done     chan struct{}
 	started  time.Time // just before the process was started
 }
@@ -187,7 +186,7 @@ func startServer(bin string, v *variant, storeParent string, verbose bool) (*ser
 		os.RemoveAll(store)
 		return nil, err
 	}
-	s := &server{v: v, url: "http://127.0.0.1:" + strconv.Itoa(port), storeDir: store, log: &syncBuffer{}}
+	s := &server{v: v, url: "http://127.0.0.1:" + strconv.Itoa(port), storeDir: store, log: &workerdtest.Output{}}
 	args := []string{"serve", v.config,
 		"--socket-addr", "http=127.0.0.1:" + strconv.Itoa(port),
 		"--directory-path", "store=" + store}
@@ -321,27 +320,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// syncBuffer collects workerd's output, written by exec's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 { // keep the start and drop the rest: a flood of logs must not grow without bound
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // workerdVersion is what `workerd --version` prints.

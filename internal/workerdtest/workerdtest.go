@@ -34,24 +34,26 @@ type Worker struct {
 
 	binary string
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *Output
 	done   chan struct{}
 }
 
-// syncBuffer collects workerd's output, written by exec's copying
-// goroutines while tests may read it.
-type syncBuffer struct {
+// Output collects a child process's output, written by exec's copying
+// goroutines while a test may read it. The zero value is ready to use.
+type Output struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write implements io.Writer.
+func (b *Output) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *Output) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
@@ -165,7 +167,7 @@ func (w *Worker) Restart() error {
 
 func (w *Worker) startOn(port int) error {
 	w.Port, w.URL = port, "http://127.0.0.1:"+strconv.Itoa(port)
-	w.log = &syncBuffer{}
+	w.log = &Output{}
 	w.cmd = exec.Command(w.binary, "serve", "workerd.capnp",
 		"--socket-addr", "http=127.0.0.1:"+strconv.Itoa(port),
 		"--directory-path", "store="+w.StoreDir)

@@ -700,9 +700,12 @@ let evaluating = false;
 // needs more than the global scope allows at its start (crypto/rand in an
 // init, say) fails here without a trace and starts on its first request,
 // as it would without this.
+//
 // What Go prints meanwhile is held back, and printed only if the start
 // succeeds, so that a start that fails here (and prints its panic) is
-// reported once, by the start that follows.
+// reported once, by the start that follows. After the start, a warm-up
+// (dokvWarmUp, run to its end by the resume) has V8 compile the request
+// path before the first request.
 function startAtEvaluation() {
   lastEnv = moduleEnv;
   runtimeContext.env = moduleEnv;
@@ -716,9 +719,9 @@ function startAtEvaluation() {
   evaluating = true;
   try {
     startGo();
-    startedAtEvaluation = true;
     ex.dokvWarmUp();
     go._resume();
+    startedAtEvaluation = true;
   } catch {
     go = null; // start again, and report why, on first use
     held.length = 0;

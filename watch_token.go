@@ -141,8 +141,9 @@ func (s *core) checkWatchToken(key, token string) error {
 // watchTokenMAC signs the expiry and what the watch would open: the ID of
 // the object that holds key, the key that object stores for it, and key
 // itself, the key the socket's messages will name (the pair implies it;
-// signing it too keeps that true if routing ever changes). That pair (object ID, stored key) is the store's identity for
-// this purpose. It is exactly the record ServeWatch hands the socket to,
+// signing it too keeps that true if routing ever changes). That pair
+// (object ID, stored key) is the store's identity for this purpose. It is
+// exactly the record ServeWatch hands the socket to,
 // and it carries everything that tells two stores apart. The prefix and
 // partitioning are in the object's name (the shard count too, so a
 // resharded store's tokens lapse), and the prefix is in the stored key,

@@ -41,22 +41,6 @@ func TestCallError_MapsRuntimeFlags(t *testing.T) {
 	}
 }
 
-func TestDroppedVersions_BoundedAndMonotonic(t *testing.T) {
-	var d droppedVersions
-	id := func(i int) ObjectID { return ObjectID{byte(i), byte(i >> 8), byte(i >> 16)} }
-	for i := range 3 * maxRememberedDrops {
-		d.add(id(i), uint64(1000+i))
-		if i%7 == 0 {
-			d.add(id(i), uint64(1000+i)) // dropped again: one entry per ID
-		}
-	}
-	assert.LessOrEqual(t, len(d.last), maxRememberedDrops)
-	assert.LessOrEqual(t, len(d.order), 2*maxRememberedDrops+1)
-	assert.Equal(t, uint64(1000+3*maxRememberedDrops-1), d.take(id(3*maxRememberedDrops-1)), "a recent drop counts on from its own version")
-	assert.GreaterOrEqual(t, d.take(id(0)), uint64(1000), "a forgotten drop is covered by the floor")
-	assert.Equal(t, uint64(1000+2*maxRememberedDrops-1), d.take(id(123456789)), "a new ID starts above every forgotten drop")
-}
-
 // A read of an object that does not exist answers as an empty object would
 // and leaves nothing behind: no object, and no remembered versions.
 func TestMemoryNamespace_MissLeavesNothingBehind(t *testing.T) {
@@ -69,7 +53,7 @@ func TestMemoryNamespace_MissLeavesNothingBehind(t *testing.T) {
 	_, err = s.GetEntry(ctx, "never-written")
 	require.ErrorIs(t, err, ErrNotFound)
 	assert.Equal(t, 0, ns.Objects())
-	assert.Empty(t, ns.dropped.last, "a miss recorded a dropped object")
+	assert.Zero(t, ns.host.RememberedDrops(), "a miss recorded a dropped object")
 
 	// The same object, once written, counts versions as before.
 	v, err := s.SetEntry(ctx, "never-written", "now")

@@ -1,17 +1,19 @@
-package dokv
+package host
+
+import "github.com/dokv/dokv/driver"
 
 // maxRememberedDrops bounds the dropped objects whose last versions a
-// MemoryNamespace remembers one by one (about 60 bytes each).
+// host remembers one by one (about 60 bytes each).
 const maxRememberedDrops = 10_000
 
-// droppedVersions is what a MemoryNamespace remembers of the objects it
+// droppedVersions is what a host remembers of the objects it
 // dropped, so that an object created again under the same ID hands out
 // larger versions than before: the last version of each of the most recent
 // drops, so that the object counts on from its own versions as if it had
 // never left; and, for the drops forgotten to keep memory bounded, the
 // highest of their versions, which every new object then exceeds.
 type droppedVersions struct {
-	last  map[ObjectID]droppedObject
+	last  map[driver.ObjectID]droppedObject
 	order []droppedAt // drops, oldest first; entries may be stale
 	seq   uint64
 	floor uint64 // the highest version of every forgotten drop
@@ -20,14 +22,14 @@ type droppedVersions struct {
 type droppedObject struct{ version, seq uint64 }
 
 type droppedAt struct {
-	id  ObjectID
+	id  driver.ObjectID
 	seq uint64
 }
 
 // add remembers that object id was dropped with version as its last.
-func (d *droppedVersions) add(id ObjectID, version uint64) {
+func (d *droppedVersions) add(id driver.ObjectID, version uint64) {
 	if d.last == nil {
-		d.last = make(map[ObjectID]droppedObject)
+		d.last = make(map[driver.ObjectID]droppedObject)
 	}
 	d.seq++
 	d.last[id] = droppedObject{version: version, seq: d.seq}
@@ -58,7 +60,7 @@ func (d *droppedVersions) compact() {
 
 // take returns the version a new object id must exceed, and forgets the
 // object's own entry, which the new object now carries.
-func (d *droppedVersions) take(id ObjectID) uint64 {
+func (d *droppedVersions) take(id driver.ObjectID) uint64 {
 	if o, ok := d.last[id]; ok {
 		delete(d.last, id)
 		return max(o.version, d.floor)

@@ -1,4 +1,4 @@
-package dokv
+package host
 
 import (
 	"context"
@@ -11,11 +11,11 @@ import (
 	"github.com/dokv/dokv/internal/watch"
 )
 
-// memoryWatcher is one Go watcher of an in-memory object. The object hands
+// watcher is one Go watcher of a resident object. The object hands
 // it messages without ever waiting: one that falls MaxWatchLag messages
 // behind is dropped.
-type memoryWatcher struct {
-	o       *memoryObject
+type watcher struct {
+	o       *resident
 	key     string // the stored key
 	keyJSON []byte // the stored key as the messages carry it
 	pending chan []byte
@@ -26,7 +26,7 @@ type memoryWatcher struct {
 
 // Watch implements driver.Watcher: under the object's turn, so that the start
 // message and the changes that follow it are in order.
-func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
+func (s *Stub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
 	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return nil, err
@@ -34,17 +34,17 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 	defer o.release()
 	messages, err := o.actor.Watch(key, after, resume, o.watcherCount)
 	if err != nil {
-		return nil, objectError(err)
+		return nil, s.ns.objectError(err)
 	}
-	w := &memoryWatcher{o: o, key: key, keyJSON: watch.KeyJSON(key), pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
+	w := &watcher{o: o, key: key, keyJSON: watch.KeyJSON(key), pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
 	for _, m := range messages {
 		w.send(watch.WithKey(m, w.keyJSON))
 	}
 	if o.watchers == nil {
-		o.watchers = make(map[string]map[*memoryWatcher]struct{})
+		o.watchers = make(map[string]map[*watcher]struct{})
 	}
 	if o.watchers[key] == nil {
-		o.watchers[key] = make(map[*memoryWatcher]struct{})
+		o.watchers[key] = make(map[*watcher]struct{})
 	}
 	o.watchers[key][w] = struct{}{}
 	o.watcherCount++
@@ -52,7 +52,7 @@ func (s memoryStub) Watch(ctx context.Context, key string, after uint64, resume 
 }
 
 // Emit implements driver.Watcher.
-func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
+func (s *Stub) Emit(ctx context.Context, key string, event []byte) error {
 	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return err
@@ -60,7 +60,7 @@ func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
 	defer o.release()
 	m, err := o.actor.Emit(key, event)
 	if err != nil {
-		return objectError(err)
+		return s.ns.objectError(err)
 	}
 	if ws := o.watchers[key]; len(ws) > 0 {
 		m = watch.WithKey(m, watch.KeyJSON(key))
@@ -72,20 +72,20 @@ func (s memoryStub) Emit(ctx context.Context, key string, event []byte) error {
 }
 
 // objectError maps an object's refusal of a watch or an event.
-func objectError(err error) error {
+func (ns *Namespace) objectError(err error) error {
 	switch {
 	case errors.Is(err, object.ErrBadWatch):
-		return fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return fmt.Errorf("%w: %w", ns.cfg.ErrInvalidArgument, err)
 	case errors.Is(err, object.ErrTooManyWatchers):
-		return fmt.Errorf("%w: %w", ErrOverloaded, err)
+		return fmt.Errorf("%w: %w", ns.cfg.ErrOverloaded, err)
 	}
-	return fmt.Errorf("%w: %w", ErrObject, err)
+	return fmt.Errorf("%w: %w", ns.cfg.ErrObject, err)
 }
 
 // notify hands the changes of the request the object just ran to their
 // watchers, with the stored key, as a Go watcher on Workers gets them. The
 // caller holds the object's turn.
-func (o *memoryObject) notify() {
+func (o *resident) notify() {
 	if o.watcherCount == 0 {
 		return
 	}
@@ -101,7 +101,7 @@ func (o *memoryObject) notify() {
 
 // send queues m, or drops the watcher if it is MaxWatchLag behind. The
 // caller holds the object's turn.
-func (w *memoryWatcher) send(m []byte) {
+func (w *watcher) send(m []byte) {
 	select {
 	case w.pending <- m:
 	default:
@@ -111,7 +111,7 @@ func (w *memoryWatcher) send(m []byte) {
 
 // end unregisters the watcher; last is the message its stream ends with.
 // The caller holds the object's turn.
-func (w *memoryWatcher) end(last []byte) {
+func (w *watcher) end(last []byte) {
 	w.once.Do(func() {
 		if ws := w.o.watchers[w.key]; ws != nil {
 			if _, ok := ws[w]; ok {
@@ -129,7 +129,7 @@ func (w *memoryWatcher) end(last []byte) {
 
 // Next implements watchStream: the queued messages, then the close
 // message, then errWatchClosed.
-func (w *memoryWatcher) Next(ctx context.Context) ([]byte, error) {
+func (w *watcher) Next(ctx context.Context) ([]byte, error) {
 	select {
 	case m := <-w.pending:
 		return m, nil
@@ -159,7 +159,7 @@ func (w *memoryWatcher) Next(ctx context.Context) ([]byte, error) {
 var errWatchClosed = errors.New("dokv: watch closed")
 
 // Close implements watchStream.
-func (w *memoryWatcher) Close() {
+func (w *watcher) Close() {
 	w.o.turn <- struct{}{}
 	w.end(nil)
 	w.o.release()

@@ -4,11 +4,13 @@ go 1.26.0
 
 require (
 	github.com/dokv/dokv v0.0.0
+	github.com/gofrs/flock v0.13.2
 	github.com/stretchr/testify v1.12.1
 	modernc.org/sqlite v1.62.0
 )
 
 require (
+	github.com/anishathalye/porcupine v1.3.1 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

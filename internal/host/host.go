@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dokv/dokv/driver"
@@ -68,6 +69,8 @@ type Namespace struct {
 	// empty holds actors over empty storage that answer reads of objects
 	// that do not exist, so that a miss leaves nothing behind.
 	empty sync.Pool
+	// closed is set by Close: no alarm runs or is armed after it.
+	closed atomic.Bool
 }
 
 // New returns a host with no resident object.
@@ -104,6 +107,40 @@ func (ns *Namespace) RememberedDrops() int {
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	return len(ns.dropped.last)
+}
+
+// Load makes object id resident, as a request to it would, so that its
+// alarm is armed: a host over durable storage loads the objects whose
+// alarms are set when it opens. An object without records is dropped
+// again at once.
+func (ns *Namespace) Load(id driver.ObjectID) error {
+	o, err := ns.turn(context.Background(), id, true)
+	if err != nil {
+		return err
+	}
+	o.release()
+	return nil
+}
+
+// Close stops the alarms of the resident objects: none runs, and none is
+// armed, after it. A host over durable storage calls it before it closes
+// the storage, whose alarms then wait for the next host.
+func (ns *Namespace) Close() {
+	ns.closed.Store(true)
+	ns.mu.Lock()
+	objects := make([]*resident, 0, len(ns.objects))
+	for _, o := range ns.objects {
+		objects = append(objects, o)
+	}
+	ns.mu.Unlock()
+	for _, o := range objects {
+		o.turn <- struct{}{}
+		if o.stopAlarm != nil {
+			o.stopAlarm()
+			o.stopAlarm, o.alarmAt = nil, 0
+		}
+		<-o.turn
+	}
 }
 
 // Reset drops the in-memory state of the object's actor and keeps its
@@ -229,7 +266,7 @@ func (o *resident) release() {
 		o.drop()
 		return
 	}
-	if at, err := o.engine.Alarm(); err == nil && at != o.alarmAt {
+	if at, err := o.engine.Alarm(); err == nil && at != o.alarmAt && !o.ns.closed.Load() {
 		if o.stopAlarm != nil {
 			o.stopAlarm()
 			o.stopAlarm = nil
@@ -262,7 +299,7 @@ func (o *resident) drop() {
 // second later, as Cloudflare retries alarms.
 func (o *resident) runAlarm() {
 	o.turn <- struct{}{}
-	if o.dropped {
+	if o.dropped || o.ns.closed.Load() {
 		<-o.turn
 		return
 	}

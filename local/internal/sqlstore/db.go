@@ -13,30 +13,93 @@ package sqlstore
 
 import (
 	"database/sql"
+	"errors"
 	"net/url"
+
+	"github.com/dokv/dokv/driver"
 
 	_ "modernc.org/sqlite" // the pure-Go SQLite driver, registered as "sqlite"
 )
+
+// DB is a namespace's database: one connection that writes, because
+// SQLite has one writer and writers queue better in Go than in its busy
+// handler (BENCHMARKS.md), and a pool that reads the last commit.
+type DB struct {
+	write, read *sql.DB
+}
 
 // Open opens (creating if need be) the database at path in WAL mode with
 // synchronous=FULL: a transaction is on disk when its commit returns, and
 // survives a crash of the process or of the machine as far as the disk
 // keeps what it acknowledged. Write transactions take the write lock when
-// they begin (BEGIN IMMEDIATE), so that two of them never deadlock on an
-// upgrade from reading to writing.
-func Open(path string) (*sql.DB, error) {
+// they begin (BEGIN IMMEDIATE).
+func Open(path string) (*DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "busy_timeout(10000)")
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	dsn := "file:" + path + "?" + q.Encode()
+	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
+	write.SetMaxOpenConns(1)
+	if _, err := write.Exec(schema); err != nil {
+		write.Close()
 		return nil, err
 	}
-	return db, nil
+	read, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
+	return &DB{write: write, read: read}, nil
+}
+
+// readConns is the size of the read pool.
+const readConns = 16
+
+// Close closes the database.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Stored reports whether object id holds records.
+func (db *DB) Stored(id driver.ObjectID) (bool, error) {
+	var one int
+	err := db.read.QueryRow(sqlAny, id[:]).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, sqlError("stored", err)
+}
+
+// Alarms returns every object whose alarm is set, with the time it is set
+// for (Unix milliseconds).
+func (db *DB) Alarms() (map[driver.ObjectID]uint64, error) {
+	rows, err := db.read.Query(sqlAlarms)
+	if err != nil {
+		return nil, sqlError("alarms", err)
+	}
+	defer rows.Close()
+	out := map[driver.ObjectID]uint64{}
+	for rows.Next() {
+		var id []byte
+		var at int64
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, sqlError("alarms", err)
+		}
+		out[driver.ObjectID(id)] = uint64(at)
+	}
+	return out, sqlError("alarms", rows.Err())
+}
+
+// Records counts the records of every object, expired or not.
+func (db *DB) Records() (int, error) {
+	var n int
+	err := db.read.QueryRow(`SELECT count(*) FROM dokv_records`).Scan(&n)
+	return n, sqlError("records", err)
 }

@@ -17,7 +17,7 @@ import (
 // it); reads outside Atomic read the last commit. The object's actor uses
 // its engine from one goroutine at a time.
 type Engine struct {
-	db *sql.DB
+	db *DB
 	id []byte
 	tx *sql.Tx // the open transaction of Atomic, if any
 	// depth counts the Atomic calls in progress; the outermost one owns tx.
@@ -27,7 +27,7 @@ type Engine struct {
 var _ storage.Engine = (*Engine)(nil)
 
 // NewEngine returns the engine of object id in db.
-func NewEngine(db *sql.DB, id driver.ObjectID) *Engine {
+func NewEngine(db *DB, id driver.ObjectID) *Engine {
 	return &Engine{db: db, id: id[:]}
 }
 
@@ -38,11 +38,21 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// w is where a write goes: the open transaction, else the write
+// connection (a write outside Atomic commits on its own).
+func (e *Engine) w() querier {
+	if e.tx != nil {
+		return e.tx
+	}
+	return e.db.write
+}
+
+// q is where a read goes: the open transaction, else the read pool.
 func (e *Engine) q() querier {
 	if e.tx != nil {
 		return e.tx
 	}
-	return e.db
+	return e.db.read
 }
 
 // The engine's calls are not cancellable: a request, once the actor runs
@@ -68,12 +78,12 @@ func (e *Engine) Put(key string, version uint64, value []byte, expires uint64) e
 	if value == nil {
 		value = []byte{} // NULL is not a value: the column is NOT NULL
 	}
-	_, err := e.q().ExecContext(bg, sqlPut, e.id, key, int64(version), value, int64(expires))
+	_, err := e.w().ExecContext(bg, sqlPut, e.id, key, int64(version), value, int64(expires))
 	return sqlError("put", err)
 }
 
 func (e *Engine) Delete(key string) error {
-	_, err := e.q().ExecContext(bg, sqlDelete, e.id, key)
+	_, err := e.w().ExecContext(bg, sqlDelete, e.id, key)
 	return sqlError("delete", err)
 }
 
@@ -174,7 +184,7 @@ func (e *Engine) Alarm() (uint64, error) {
 }
 
 func (e *Engine) SetAlarm(at uint64) error {
-	_, err := e.q().ExecContext(bg, sqlSetAlarm, e.id, int64(at))
+	_, err := e.w().ExecContext(bg, sqlSetAlarm, e.id, int64(at))
 	return sqlError("set alarm", err)
 }
 
@@ -184,7 +194,7 @@ func (e *Engine) LastVersion() (uint64, error) {
 }
 
 func (e *Engine) SetLastVersion(v uint64) error {
-	_, err := e.q().ExecContext(bg, sqlSetLast, e.id, int64(v))
+	_, err := e.w().ExecContext(bg, sqlSetLast, e.id, int64(v))
 	return sqlError("set last version", err)
 }
 
@@ -193,7 +203,7 @@ func (e *Engine) SetLastVersion(v uint64) error {
 // that commits is durable (synchronous=FULL) before Atomic returns.
 func (e *Engine) Atomic(fn func() error) (err error) {
 	if e.depth == 0 {
-		if e.tx, err = e.db.BeginTx(bg, nil); err != nil {
+		if e.tx, err = e.db.write.BeginTx(bg, nil); err != nil {
 			e.tx = nil
 			return sqlError("begin", err)
 		}

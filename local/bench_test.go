@@ -1,0 +1,132 @@
+package local
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"testing"
+
+	"github.com/dokv/dokv"
+)
+
+// The local namespace beside a plain SQLite table in the same process,
+// with the same driver and durability (WAL, synchronous=FULL, one writer
+// connection): one upsert per write, one SELECT per read. 100-byte values.
+//
+//	cd local && go test -run '^$' -bench . -benchtime 3s -count 5 | tee new.txt
+//
+// writes use 16 goroutines on any machine (b.SetParallelism).
+
+const benchValueBytes = 100
+
+var benchValue = make([]byte, benchValueBytes)
+
+// parallel16 runs f from 16 goroutines, each with its own counter.
+func parallel16(b *testing.B, f func(i int) error) {
+	b.SetParallelism(max(1, 16/runtime.GOMAXPROCS(0)))
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := f(int(next.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+func BenchmarkLocal(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		keys  int
+		parts dokv.Partitioning
+	}{
+		{"objects=1/keys=1000", 1000, dokv.SingleObject("bench")},
+		{"objects=10000/keys=10000", 10000, dokv.PerKey()},
+	} {
+		b.Run(c.name+"/impl=dokv", func(b *testing.B) {
+			ns, err := Open(b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ns.Close()
+			s, err := dokv.New[[]byte](ns, dokv.WithCodec(dokv.Raw()), dokv.WithPartitioning(c.parts))
+			if err != nil {
+				b.Fatal(err)
+			}
+			ctx := context.Background()
+			for i := range c.keys {
+				if err := s.Set(ctx, fmt.Sprint("k", i), benchValue); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var before runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			b.Run("op=set", func(b *testing.B) {
+				parallel16(b, func(i int) error { return s.Set(ctx, fmt.Sprint("k", i%c.keys), benchValue) })
+			})
+			b.Run("op=get", func(b *testing.B) {
+				parallel16(b, func(i int) error { _, err := s.Get(ctx, fmt.Sprint("k", i%c.keys)); return err })
+			})
+			var after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			b.ReportMetric(float64(after.HeapInuse)/float64(max(ns.Objects(), 1)), "heap-B/resident-object")
+		})
+		b.Run(c.name+"/impl=sqlite", func(b *testing.B) {
+			write, read := baselineDB(b, filepath.Join(b.TempDir(), "plain.db"))
+			for i := range c.keys {
+				if _, err := write.Exec(baselinePut, fmt.Sprint("k", i), benchValue); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.Run("op=set", func(b *testing.B) {
+				parallel16(b, func(i int) error {
+					_, err := write.Exec(baselinePut, fmt.Sprint("k", i%c.keys), benchValue)
+					return err
+				})
+			})
+			b.Run("op=get", func(b *testing.B) {
+				parallel16(b, func(i int) error {
+					var v []byte
+					return read.QueryRow(baselineGet, fmt.Sprint("k", i%c.keys)).Scan(&v)
+				})
+			})
+		})
+	}
+}
+
+const (
+	baselinePut = `INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+	baselineGet = `SELECT value FROM kv WHERE key = ?`
+)
+
+// baselineDB opens the plain table with the namespace's settings: a write
+// connection and a read pool.
+func baselineDB(b testing.TB, path string) (write, read *sql.DB) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	dsn := "file:" + path + "?" + q.Encode()
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	write.SetMaxOpenConns(1)
+	if _, err := write.Exec(`CREATE TABLE kv (key TEXT PRIMARY KEY, value BLOB NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	read, err = sql.Open("sqlite", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	read.SetMaxOpenConns(16)
+	b.Cleanup(func() { read.Close(); write.Close() })
+	return write, read
+}

@@ -74,6 +74,30 @@ func (h *durHistory) finish(w *durWrite, status int, acked bool) {
 	w.end, w.status, w.acked = end, status, acked
 }
 
+// waitForAck waits until a write sent after the last kill is
+// acknowledged, and reports whether one was before timeout.
+func (h *durHistory) waitForAck(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		h.mu.Lock()
+		since := int64(0)
+		if len(h.kills) > 0 {
+			since = h.kills[len(h.kills)-1]
+		}
+		acked := false
+		for i := len(h.writes) - 1; i >= 0 && h.writes[i].send > since; i-- {
+			if h.writes[i].acked {
+				acked = true
+				break
+			}
+		}
+		h.mu.Unlock()
+		if acked {
+			return true
+		}
+	}
+	return false
+}
+
 // killed records that workerd has been killed and has exited.
 func (h *durHistory) killed() {
 	tick := h.clock.Add(1)
@@ -215,6 +239,10 @@ func TestDurability_KillUnderLoad(t *testing.T) {
 		return acked, sent
 	}
 	for i := range kills {
+		// The random delay counts from the epoch's first acknowledged
+		// write: a slow machine takes longer to serve after a restart, and
+		// a kill before anything was acknowledged tests nothing.
+		require.True(t, h.waitForAck(30*time.Second), "kill %d: no write acknowledged within 30s of the start", i+1)
 		delay := minDelay + time.Duration(rng.Int64N(int64(maxDelay-minDelay)+1))
 		time.Sleep(delay)
 		w.Kill()

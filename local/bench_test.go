@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/url"
 	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"testing"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/local/internal/sqlstore"
 )
 
 // The local namespace beside a plain SQLite table in the same process,
@@ -106,14 +106,10 @@ const (
 	baselineGet = `SELECT value FROM kv WHERE key = ?`
 )
 
-// baselineDB opens the plain table with the namespace's settings: a write
-// connection and a read pool.
+// baselineDB opens the plain table with the namespace's settings (the same
+// DSN): a write connection and a read pool.
 func baselineDB(b testing.TB, path string) (write, read *sql.DB) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := sqlstore.DSN(path)
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		b.Fatal(err)

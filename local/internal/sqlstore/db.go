@@ -34,12 +34,7 @@ type DB struct {
 // keeps what it acknowledged. Write transactions take the write lock when
 // they begin (BEGIN IMMEDIATE).
 func Open(path string) (*DB, error) {
-	q := url.Values{}
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Set("_txlock", "immediate")
-	dsn := "file:" + path + "?" + q.Encode()
+	dsn := DSN(path)
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -57,6 +52,17 @@ func Open(path string) (*DB, error) {
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
 	return &DB{write: write, read: read}, nil
+}
+
+// DSN is the data source name of the database at path, with the settings
+// Open uses: WAL, synchronous=FULL, a busy timeout, BEGIN IMMEDIATE.
+func DSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Set("_txlock", "immediate")
+	return "file:" + path + "?" + q.Encode()
 }
 
 // readConns is the size of the read pool.

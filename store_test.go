@@ -65,8 +65,8 @@ func TestStore_ContextErrors(t *testing.T) {
 	var calls atomic.Int64
 	ns := stubFunc(func(ctx context.Context, req []byte) ([]byte, error) {
 		calls.Add(1)
-		if req[1] != 2 { // not a write
-			return mem.Get(mem.IDFromName("only")).Call(ctx, req)
+		if req[1] != 2 { // not a write: answered whatever the caller's deadline
+			return mem.Get(mem.IDFromName("only")).Call(context.Background(), req)
 		}
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -83,8 +83,10 @@ func TestStore_ContextErrors(t *testing.T) {
 	assert.Same(t, context.Canceled, err)
 	assert.Zero(t, calls.Load(), "nothing is sent for a context that has ended")
 
+	// Long enough for Update's read and the send, even on a loaded machine
+	// under -race; the write then waits it out.
 	cut := func() context.Context {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		t.Cleanup(cancel)
 		return ctx
 	}

@@ -1,15 +1,14 @@
 package app
 
 import (
-	"encoding/json"
 	"io"
 	"net/http"
-	"strings"
 	"testing"
 
-	"github.com/dokv/dokv"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/dokv/dokv"
 )
 
 // get sends GET path with the headers given as name, value pairs.
@@ -41,87 +40,6 @@ func TestDashboard_BrowsersGetThePageOthersTheRoutes(t *testing.T) {
 	assert.Equal(t, routesText, body)
 }
 
-func TestDashboard_HeadersAndRevalidation(t *testing.T) {
-	s := newTestServer(t)
-	for path, contentType := range map[string]string{
-		"/":              "text/html; charset=utf-8",
-		"/dashboard.js":  "text/javascript; charset=utf-8",
-		"/dashboard.css": "text/css; charset=utf-8",
-	} {
-		resp, body := s.get(path, "Accept", "text/html")
-		require.Equal(t, http.StatusOK, resp.StatusCode, path)
-		assert.Equal(t, contentType, resp.Header.Get("Content-Type"), path)
-		assert.NotEmpty(t, body, path)
-		assert.Equal(t, "no-cache", resp.Header.Get("Cache-Control"), path)
-		assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"), path)
-		csp := resp.Header.Get("Content-Security-Policy")
-		host := strings.TrimPrefix(s.srv.URL, "http://")
-		for _, want := range []string{"default-src 'none'", "script-src 'self'", "connect-src 'self' ws://" + host, "frame-ancestors 'none'"} {
-			assert.Contains(t, csp, want, path)
-		}
-		assert.NotContains(t, csp, "unsafe-inline", path)
-
-		etag := resp.Header.Get("ETag")
-		require.NotEmpty(t, etag, path)
-		resp, body = s.get(path, "Accept", "text/html", "If-None-Match", etag)
-		assert.Equal(t, http.StatusNotModified, resp.StatusCode, path)
-		assert.Empty(t, body, path)
-		resp, _ = s.get(path, "Accept", "text/html", "If-None-Match", `"another"`)
-		assert.Equal(t, http.StatusOK, resp.StatusCode, path)
-	}
-	resp, _ := s.get("/dashboard.png")
-	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
-}
-
-// A demo job moves one step per POST /jobs/{id}/advance, task after task,
-// each task's progress growing to 1, until the job is completed; then the
-// route answers 409.
-func TestDemoJob_AdvancesStepByStepToCompletion(t *testing.T) {
-	s := newTestServer(t)
-	resp, body := s.do(http.MethodPost, "/jobs/demo", nil)
-	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", body)
-	job := decodeJob(t, body)
-	require.Equal(t, demoFlowID, job.FlowID)
-	require.Len(t, job.Tasks, len(demoNodes))
-
-	last := make([]float64, len(demoNodes))
-	steps := 0
-	for {
-		resp, body = s.do(http.MethodPost, "/jobs/"+job.ID+"/advance", nil)
-		if resp.StatusCode == http.StatusConflict {
-			break
-		}
-		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-		steps++
-		require.Less(t, steps, 100, "the demo never ends")
-		job = decodeJob(t, body)
-		moved := 0
-		for i, task := range job.Tasks {
-			p := TaskProgress(task)
-			require.GreaterOrEqual(t, p, last[i], "task %s went back", task.NodeID)
-			if p > last[i] {
-				moved++
-				for _, before := range job.Tasks[:i] {
-					assert.Equal(t, dokv.FlowJobTaskCompleted, before.Status, "tasks run in order")
-				}
-			}
-			last[i] = p
-		}
-		assert.Equal(t, 1, moved, "one task moves per step")
-	}
-	assert.Equal(t, dokv.FlowJobCompleted, job.Status)
-	assert.Equal(t, len(demoNodes)*5, steps, "five steps of %v per task", demoStep)
-	for _, task := range job.Tasks {
-		assert.Equal(t, dokv.FlowJobTaskCompleted, task.Status)
-	}
-
-	other := s.createJob("flow", "storage", "a")
-	resp, body = s.do(http.MethodPost, "/jobs/"+other.ID+"/advance", nil)
-	assert.Contains(t, requireError(t, resp, body, http.StatusConflict), "not a demo job")
-	resp, body = s.do(http.MethodPost, "/jobs/no-such-job/advance", nil)
-	requireError(t, resp, body, http.StatusNotFound)
-}
-
 func TestTaskProgress(t *testing.T) {
 	for _, c := range []struct {
 		task dokv.FlowJobTask
@@ -136,49 +54,4 @@ func TestTaskProgress(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, TaskProgress(c.task), "%s %s", c.task.Status, c.task.Result)
 	}
-}
-
-// A watch needs a token from the record's watch-token route: without one,
-// or with one for another record, it is 401 before the upgrade is handed
-// on (in memory, a handed-on upgrade is 501: watches need Workers).
-func TestWatchToken_RequiredForAWatch(t *testing.T) {
-	s := newTestServer(t, WithWatchTokenSecret(func() string { return strings.Repeat("s", 32) }))
-	job := s.createJob("flow", "storage", "a")
-	other := s.createJob("flow", "storage", "b")
-	token := func(path string) string {
-		resp, body := s.do(http.MethodPost, path, nil)
-		require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-		assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
-		var out struct{ Token string }
-		require.NoError(t, json.Unmarshal(body, &out))
-		require.NotEmpty(t, out.Token)
-		return out.Token
-	}
-	jobToken := token("/jobs/" + job.ID + "/watch-token")
-	uploadToken := token("/uploads/some-upload/watch-token")
-	watch := func(path string) int {
-		resp, _ := s.get(path, "Upgrade", "websocket", "Connection", "Upgrade")
-		return resp.StatusCode
-	}
-	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+job.ID+"/watch"))
-	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+other.ID+"/watch?token="+jobToken), "another job's token")
-	assert.Equal(t, http.StatusUnauthorized, watch("/uploads/"+job.ID+"/watch?token="+jobToken), "a job token for an upload")
-	assert.Equal(t, http.StatusNotImplemented, watch("/jobs/"+job.ID+"/watch?token="+jobToken))
-	assert.Equal(t, http.StatusNotImplemented, watch("/uploads/some-upload/watch?token="+uploadToken))
-
-	resp, body := s.do(http.MethodPost, "/files/x/watch-token", nil)
-	requireError(t, resp, body, http.StatusNotFound)
-}
-
-// Without a secret, the app signs with a random one of its own: tokens
-// still work within the instance.
-func TestWatchToken_WithoutASecret(t *testing.T) {
-	s := newTestServer(t)
-	job := s.createJob("flow", "storage", "a")
-	resp, body := s.do(http.MethodPost, "/jobs/"+job.ID+"/watch-token", nil)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
-	var out struct{ Token string }
-	require.NoError(t, json.Unmarshal(body, &out))
-	resp, _ = s.get("/jobs/"+job.ID+"/watch?token="+out.Token, "Upgrade", "websocket", "Connection", "Upgrade")
-	assert.Equal(t, http.StatusNotImplemented, resp.StatusCode)
 }

@@ -1,4 +1,4 @@
-package app
+package apptest
 
 import (
 	"encoding/json"
@@ -9,10 +9,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/dokv/dokv"
+	"github.com/dokv/dokv/examples/worker/app"
 )
 
-func TestStatsRoutes(t *testing.T) {
-	s := newTestServer(t)
+func statsTests() []test {
+	return []test{
+		{"TestStatsRoutes", testStatsRoutes},
+	}
+}
+
+func testStatsRoutes(t *testing.T, newNamespace NewNamespace) {
+	s := newTestServer(t, newNamespace)
 	for _, key := range []string{"a", "b", "c"} {
 		resp, body := s.do(http.MethodPut, "/sharded/"+key, []byte("value"))
 		require.Equal(t, http.StatusNoContent, resp.StatusCode, "%s", body)
@@ -22,7 +29,7 @@ func TestStatsRoutes(t *testing.T) {
 	var st dokv.StoreStats
 	require.NoError(t, json.Unmarshal(body, &st), "%s", body)
 	assert.EqualValues(t, 3, st.Keys)
-	assert.Len(t, st.Objects, DefaultShards)
+	assert.Len(t, st.Objects, app.DefaultShards)
 	assert.Positive(t, st.NewestVersion)
 	// What a client reads: camelCase names, one meaning per name, and no
 	// zero time for an alarm that is not due.

@@ -1,9 +1,7 @@
-package app
+package apptest
 
 import (
-	"bytes"
 	"encoding/json"
-	"log"
 	"net/http"
 	"strings"
 	"testing"
@@ -15,11 +13,20 @@ import (
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/backup"
 	"github.com/dokv/dokv/dokvtest"
+	"github.com/dokv/dokv/examples/worker/app"
 )
 
-func TestBytesTTL(t *testing.T) {
+func lifecycleTests() []test {
+	return []test{
+		{"TestBytesTTL", testBytesTTL},
+		{"TestWithFlowJobRetention", testWithFlowJobRetention},
+		{"TestAdminRoutesOnlyWithASecret", testAdminRoutesOnlyWithASecret},
+	}
+}
+
+func testBytesTTL(t *testing.T, newNamespace NewNamespace) {
 	clock := dokvtest.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
-	s := newTestServerOn(t, dokv.NewMemoryNamespace(dokv.WithClock(clock)))
+	s := newTestServerOn(t, newNamespace(t, clock))
 	for _, p := range patterns {
 		resp, body := s.do(http.MethodPut, "/"+p+"/short?ttl=2s", []byte("v"))
 		require.Equal(t, http.StatusNoContent, resp.StatusCode, "%s", body)
@@ -46,10 +53,14 @@ func TestBytesTTL(t *testing.T) {
 	}
 }
 
-func TestWithFlowJobRetention(t *testing.T) {
+// jobIndexPrefix is the prefix of the app's job index (GET /jobs lists
+// it), whose entries expire with their jobs.
+const jobIndexPrefix = "worker:jobs:"
+
+func testWithFlowJobRetention(t *testing.T, newNamespace NewNamespace) {
 	clock := dokvtest.NewManualClock(time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
-	ns := dokv.NewMemoryNamespace(dokv.WithClock(clock))
-	s := newTestServerOn(t, ns, WithJobRetention(time.Hour))
+	ns := newNamespace(t, clock)
+	s := newTestServerOn(t, ns, app.WithJobRetention(time.Hour))
 	done := s.createJob("f", "s", "a")
 	running := s.createJob("f", "s", "a")
 	resp, body := s.doJSON(http.MethodPatch, "/jobs/"+done.ID, map[string]any{"status": "completed"})
@@ -65,16 +76,16 @@ func TestWithFlowJobRetention(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &list))
 	require.Len(t, list.Jobs, 1)
 	assert.Equal(t, running.ID, list.Jobs[0].ID)
-	index, err := dokv.New[struct{}](ns, dokv.WithPrefix(jobIndexPrefix), dokv.WithPartitioning(dokv.HashShards(DefaultShards)))
+	index, err := dokv.New[struct{}](ns, dokv.WithPrefix(jobIndexPrefix), dokv.WithPartitioning(dokv.HashShards(app.DefaultShards)))
 	require.NoError(t, err)
 	st, err := index.Stats(t.Context())
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), st.Keys, "the finished job's index entry expired with it")
 }
 
-func TestAdminRoutesOnlyWithASecret(t *testing.T) {
+func testAdminRoutesOnlyWithASecret(t *testing.T, newNamespace NewNamespace) {
 	secret := ""
-	s := newTestServer(t, WithAdminSecret(func() string { return secret }))
+	s := newTestServer(t, newNamespace, app.WithAdminSecret(func() string { return secret }))
 	resp, _ := s.do(http.MethodGet, backup.AdminPath+"export?store=single", nil)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "off without a secret")
 
@@ -99,16 +110,4 @@ func TestAdminRoutesOnlyWithASecret(t *testing.T) {
 	resp, body = s.do(http.MethodGet, "/single/k", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "hi", string(body))
-}
-
-// captureLog runs f with the standard logger writing to a buffer, and
-// returns what f logged.
-func captureLog(t *testing.T, f func()) string {
-	t.Helper()
-	var buf bytes.Buffer
-	saved := log.Writer()
-	log.SetOutput(&buf)
-	defer log.SetOutput(saved)
-	f()
-	return buf.String()
 }

@@ -98,7 +98,7 @@ func BenchmarkLocal(b *testing.B) {
 			}
 			b.Run("op=set", func(b *testing.B) {
 				parallel16(b, func(i int) error {
-					_, err := write.Exec(baselinePut, fmt.Sprint("k", i%c.keys), benchValue)
+					_, err := write.Exec(baselinePut, fmt.Sprint("k", i%c.keys), valueFor(i))
 					return err
 				})
 			})

@@ -26,6 +26,7 @@ import (
 // handler (BENCHMARKS.md), and a pool that reads the last commit.
 type DB struct {
 	write, read *sql.DB
+	stmt        statements
 }
 
 // Open opens (creating if need be) the database at path in WAL mode with
@@ -51,7 +52,12 @@ func Open(path string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(readConns)
 	read.SetMaxIdleConns(readConns)
-	return &DB{write: write, read: read}, nil
+	db := &DB{write: write, read: read}
+	if err := db.stmt.prepare(write, read); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
 }
 
 // DSN is the data source name of the database at path, with the settings
@@ -70,13 +76,13 @@ const readConns = 16
 
 // Close closes the database.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.stmt.close(), db.read.Close(), db.write.Close())
 }
 
 // Stored reports whether object id holds records.
 func (db *DB) Stored(id driver.ObjectID) (bool, error) {
 	var one int
-	err := db.read.QueryRow(sqlAny, id[:]).Scan(&one)
+	err := db.stmt.any.read.QueryRow(id[:]).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -86,7 +92,7 @@ func (db *DB) Stored(id driver.ObjectID) (bool, error) {
 // Alarms returns every object whose alarm is set, with the time it is set
 // for (Unix milliseconds).
 func (db *DB) Alarms() (map[driver.ObjectID]uint64, error) {
-	rows, err := db.read.Query(sqlAlarms)
+	rows, err := db.read.Query(sqlAlarms) // once per Open: not prepared
 	if err != nil {
 		return nil, sqlError("alarms", err)
 	}

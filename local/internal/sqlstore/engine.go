@@ -16,12 +16,28 @@ import (
 // in Atomic, which opens a transaction (nested calls are savepoints in
 // it); reads outside Atomic read the last commit. The object's actor uses
 // its engine from one goroutine at a time.
+//
+// An engine is its object's only writer (one actor per object, one
+// process per directory), so it remembers what it last read or wrote of
+// the object's row and whether the object holds records: the host asks
+// both after every turn, and asking SQLite cost a third of a write
+// (BENCHMARKS.md, "Issue 20").
 type Engine struct {
 	db *DB
 	id []byte
 	tx *sql.Tx // the open transaction of Atomic, if any
 	// depth counts the Atomic calls in progress; the outermost one owns tx.
 	depth int
+	// committed is what the engine knows of the last commit; pending, of
+	// the open transaction.
+	committed, pending known
+}
+
+// known is what an engine knows of its object without asking the database.
+type known struct {
+	row         bool   // last and alarm hold the object's row
+	last, alarm uint64 // its last version and alarm
+	records     bool   // the object holds at least one record
 }
 
 var _ storage.Engine = (*Engine)(nil)
@@ -31,28 +47,38 @@ func NewEngine(db *DB, id driver.ObjectID) *Engine {
 	return &Engine{db: db, id: id[:]}
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// known is what the engine knows of the state its reads see: the open
+// transaction's, else the last commit's.
+func (e *Engine) known() *known {
+	if e.tx != nil {
+		return &e.pending
+	}
+	return &e.committed
 }
 
-// w is where a write goes: the open transaction, else the write
-// connection (a write outside Atomic commits on its own).
-func (e *Engine) w() querier {
+// exec runs a write statement in the open transaction, else on the write
+// connection (a write outside Atomic commits on its own). What the engine
+// knows is forgotten when it fails: SQLite may have undone more than the
+// statement.
+func (e *Engine) exec(st *statement, args ...any) error {
+	s := st.write
 	if e.tx != nil {
-		return e.tx
+		s = e.tx.StmtContext(bg, s)
 	}
-	return e.db.write
+	_, err := s.ExecContext(bg, args...)
+	if err != nil {
+		*e.known() = known{}
+	}
+	return err
 }
 
-// q is where a read goes: the open transaction, else the read pool.
-func (e *Engine) q() querier {
+// query returns where a read goes: the open transaction, else the read
+// pool.
+func (e *Engine) query(st *statement) *sql.Stmt {
 	if e.tx != nil {
-		return e.tx
+		return e.tx.StmtContext(bg, st.write)
 	}
-	return e.db.read
+	return st.read
 }
 
 // The engine's calls are not cancellable: a request, once the actor runs
@@ -61,7 +87,7 @@ var bg = context.Background()
 
 func (e *Engine) Get(key string) (protocol.Record, bool, error) {
 	r := protocol.Record{Key: key}
-	err := e.q().QueryRowContext(bg, sqlGet, e.id, key).Scan(&r.Version, &r.Value, &r.Expires)
+	err := e.query(&e.db.stmt.get).QueryRowContext(bg, e.id, key).Scan(&r.Version, &r.Value, &r.Expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return protocol.Record{}, false, nil
 	}
@@ -78,12 +104,16 @@ func (e *Engine) Put(key string, version uint64, value []byte, expires uint64) e
 	if value == nil {
 		value = []byte{} // NULL is not a value: the column is NOT NULL
 	}
-	_, err := e.w().ExecContext(bg, sqlPut, e.id, key, int64(version), value, int64(expires))
-	return sqlError("put", err)
+	if err := e.exec(&e.db.stmt.put, e.id, key, int64(version), value, int64(expires)); err != nil {
+		return sqlError("put", err)
+	}
+	e.known().records = true
+	return nil
 }
 
 func (e *Engine) Delete(key string) error {
-	_, err := e.w().ExecContext(bg, sqlDelete, e.id, key)
+	err := e.exec(&e.db.stmt.del, e.id, key)
+	e.known().records = false // perhaps: Empty asks
 	return sqlError("delete", err)
 }
 
@@ -92,7 +122,7 @@ func (e *Engine) Scan(prefix, after string, limit, maxBytes int, now uint64) ([]
 		return nil, false, nil
 	}
 	end, _ := storage.PrefixEnd(prefix)
-	rows, err := e.q().QueryContext(bg, sqlScan, e.id, prefix, after, end, int64(now), int64(min(limit, 1<<62)+1))
+	rows, err := e.query(&e.db.stmt.scan).QueryContext(bg, e.id, prefix, after, end, int64(now), int64(min(limit, 1<<62)+1))
 	if err != nil {
 		return nil, false, sqlError("scan", err)
 	}
@@ -120,12 +150,12 @@ func (e *Engine) Stats(prefix string, now uint64) (protocol.Stats, error) {
 	end, _ := storage.PrefixEnd(prefix)
 	var all, keys, bytes int64
 	var s protocol.Stats
-	err := e.q().QueryRowContext(bg, sqlStats, e.id, prefix, end, int64(now)).Scan(&all, new(int64), &keys, &bytes)
+	err := e.query(&e.db.stmt.stats).QueryRowContext(bg, e.id, prefix, end, int64(now)).Scan(&all, new(int64), &keys, &bytes)
 	if err != nil {
 		return s, sqlError("stats", err)
 	}
 	var storageBytes int64
-	if err := e.q().QueryRowContext(bg, sqlStats, e.id, "", "", int64(0)).Scan(new(int64), &storageBytes, new(int64), new(int64)); err != nil {
+	if err := e.query(&e.db.stmt.stats).QueryRowContext(bg, e.id, "", "", int64(0)).Scan(new(int64), &storageBytes, new(int64), new(int64)); err != nil {
 		return s, sqlError("stats", err)
 	}
 	return protocol.Stats{Keys: uint64(keys), Bytes: uint64(bytes), StorageBytes: uint64(storageBytes)}, nil
@@ -135,7 +165,7 @@ func (e *Engine) Expired(now uint64, limit int) ([]string, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := e.q().QueryContext(bg, sqlExpired, e.id, int64(now), int64(limit))
+	rows, err := e.query(&e.db.stmt.expired).QueryContext(bg, e.id, int64(now), int64(limit))
 	if err != nil {
 		return nil, sqlError("expired", err)
 	}
@@ -153,28 +183,41 @@ func (e *Engine) Expired(now uint64, limit int) ([]string, error) {
 
 func (e *Engine) NextExpiry() (uint64, error) {
 	var at int64
-	err := e.q().QueryRowContext(bg, sqlNextExpiry, e.id).Scan(&at)
+	err := e.query(&e.db.stmt.nextExpiry).QueryRowContext(bg, e.id).Scan(&at)
 	return uint64(at), sqlError("next expiry", err)
 }
 
 func (e *Engine) Empty() (bool, error) {
+	k := e.known()
+	if k.records {
+		return false, nil
+	}
 	var one int
-	err := e.q().QueryRowContext(bg, sqlAny, e.id).Scan(&one)
+	err := e.query(&e.db.stmt.any).QueryRowContext(bg, e.id).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
-	return false, sqlError("empty", err)
+	if err != nil {
+		return false, sqlError("empty", err)
+	}
+	k.records = true
+	return false, nil
 }
 
 // object reads the object's row: its last version and alarm (0, 0 when it
 // has none).
 func (e *Engine) object() (last, alarm uint64, err error) {
-	var l, a int64
-	err = e.q().QueryRowContext(bg, sqlObjectGet, e.id).Scan(&l, &a)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
+	k := e.known()
+	if k.row {
+		return k.last, k.alarm, nil
 	}
-	return uint64(l), uint64(a), sqlError("object", err)
+	var l, a int64
+	err = e.query(&e.db.stmt.objectGet).QueryRowContext(bg, e.id).Scan(&l, &a)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, sqlError("object", err)
+	}
+	k.row, k.last, k.alarm = true, uint64(l), uint64(a)
+	return k.last, k.alarm, nil
 }
 
 // Alarm returns when the object's alarm is set for; 0 for none.
@@ -184,8 +227,11 @@ func (e *Engine) Alarm() (uint64, error) {
 }
 
 func (e *Engine) SetAlarm(at uint64) error {
-	_, err := e.w().ExecContext(bg, sqlSetAlarm, e.id, int64(at))
-	return sqlError("set alarm", err)
+	if err := e.exec(&e.db.stmt.setAlarm, e.id, int64(at)); err != nil {
+		return sqlError("set alarm", err)
+	}
+	e.known().alarm = at
+	return nil
 }
 
 func (e *Engine) LastVersion() (uint64, error) {
@@ -194,8 +240,11 @@ func (e *Engine) LastVersion() (uint64, error) {
 }
 
 func (e *Engine) SetLastVersion(v uint64) error {
-	_, err := e.w().ExecContext(bg, sqlSetLast, e.id, int64(v))
-	return sqlError("set last version", err)
+	if err := e.exec(&e.db.stmt.setLast, e.id, int64(v)); err != nil {
+		return sqlError("set last version", err)
+	}
+	e.known().last = v
+	return nil
 }
 
 // Atomic runs fn in a transaction, or in a savepoint of the one already
@@ -207,6 +256,7 @@ func (e *Engine) Atomic(fn func() error) (err error) {
 			e.tx = nil
 			return sqlError("begin", err)
 		}
+		e.pending = e.committed
 	}
 	e.depth++
 	savepoint := fmt.Sprintf("dokv_%d", e.depth)
@@ -229,6 +279,7 @@ func (e *Engine) Atomic(fn func() error) (err error) {
 		} else {
 			e.tx.ExecContext(bg, "ROLLBACK TO "+savepoint)
 			e.tx.ExecContext(bg, "RELEASE "+savepoint)
+			e.pending = known{} // what the savepoint undid is not known here
 		}
 	}()
 	if err := fn(); err != nil {
@@ -242,8 +293,10 @@ func (e *Engine) Atomic(fn func() error) (err error) {
 		err := e.tx.Commit() // a failed commit has rolled back
 		e.tx, done = nil, true
 		if err != nil {
+			e.committed = known{}
 			return sqlError("commit", err)
 		}
+		e.committed = e.pending
 	}
 	done = true
 	return nil

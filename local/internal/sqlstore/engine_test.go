@@ -42,6 +42,10 @@ func TestEngine_MatchesMemory(t *testing.T) {
 			require.NoError(t, other.Atomic(func() error { return other.Put("a", 1, []byte("other"), 0) }))
 			for step := range 400 {
 				compareStep(t, rng, step, sq, mem)
+				// What the engine remembers of its object is what the
+				// database holds: a fresh engine asks the database.
+				fresh := NewEngine(db, id)
+				requireSameState(t, step, fresh, sq)
 			}
 		})
 	}
@@ -57,10 +61,18 @@ func compareStep(t *testing.T, rng *rand.Rand, step int, sq *Engine, mem *storag
 		fail, nested := rng.IntN(4) == 0, rng.IntN(3) == 0
 		// Both engines draw the same choices: a generator each, seeded alike.
 		seed := rng.Uint64()
-		run := func(e storage.Engine) error {
+		// seen is what a run reads back inside its transaction.
+		run := func(e alarmEngine, seen *[]any) error {
 			rng := rand.New(rand.NewPCG(seed, 1))
 			key := func() string { return testKeys[rng.IntN(len(testKeys))] }
+			observe := func() {
+				empty, err1 := e.Empty()
+				last, err2 := e.LastVersion()
+				alarm, err3 := e.Alarm()
+				*seen = append(*seen, empty, last, alarm, err1, err2, err3)
+			}
 			return e.Atomic(func() error {
+				observe()
 				for i := range writes {
 					var err error
 					if rng.IntN(3) == 0 {
@@ -79,6 +91,12 @@ func compareStep(t *testing.T, rng *rand.Rand, step int, sq *Engine, mem *storag
 					if err != nil {
 						return err
 					}
+					observe()
+				}
+				if rng.IntN(3) == 0 {
+					if err := e.SetAlarm(uint64(rng.IntN(5))); err != nil {
+						return err
+					}
 				}
 				if nested {
 					inner := e.Atomic(func() error {
@@ -90,6 +108,7 @@ func compareStep(t *testing.T, rng *rand.Rand, step int, sq *Engine, mem *storag
 					if !errors.Is(inner, errInjected) {
 						return fmt.Errorf("inner: %v", inner)
 					}
+					observe()
 				}
 				if err := e.SetLastVersion(uint64(step*10 + writes)); err != nil {
 					return err
@@ -100,9 +119,11 @@ func compareStep(t *testing.T, rng *rand.Rand, step int, sq *Engine, mem *storag
 				return nil
 			})
 		}
-		errMem := run(mem)
-		errSQL := run(sq)
+		var seenMem, seenSQL []any
+		errMem := run(memoryAlarm{mem}, &seenMem)
+		errSQL := run(sq, &seenSQL)
 		require.Equal(t, errMem, errSQL, "step %d: Atomic", step)
+		require.Equal(t, seenMem, seenSQL, "step %d: Empty, LastVersion and Alarm inside Atomic", step)
 	case 3:
 		k := key()
 		r1, ok1, err1 := mem.Get(k)
@@ -166,6 +187,33 @@ func compareStep(t *testing.T, rng *rand.Rand, step int, sq *Engine, mem *storag
 		require.NoError(t, err)
 		require.Equal(t, mem.Alarm(), a2, "step %d: Alarm", step)
 	}
+}
+
+// alarmEngine is an engine that reports its alarm, as the host's engines do.
+type alarmEngine interface {
+	storage.Engine
+	Alarm() (uint64, error)
+}
+
+// memoryAlarm is the in-memory engine as an alarmEngine.
+type memoryAlarm struct{ *storage.Memory }
+
+func (m memoryAlarm) Alarm() (uint64, error) { return m.Memory.Alarm(), nil }
+
+// requireSameState requires two engines of one object to report the same
+// emptiness, last version and alarm.
+func requireSameState(t *testing.T, step int, want, got *Engine) {
+	t.Helper()
+	for _, e := range []*Engine{want, got} {
+		empty, err := e.Empty()
+		require.NoError(t, err)
+		last, err := e.LastVersion()
+		require.NoError(t, err)
+		alarm, err := e.Alarm()
+		require.NoError(t, err)
+		e.committed = known{row: true, last: last, alarm: alarm, records: !empty}
+	}
+	require.Equal(t, want.committed, got.committed, "step %d: what the engine remembers against the database", step)
 }
 
 // normal makes nil and empty record lists, and nil and empty values, equal.

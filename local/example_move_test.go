@@ -50,8 +50,8 @@ func ExampleOpen_moveToWorkers() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("exported %d entries\n", p.Entries)
 	// Then: go tool dokv import -url https://app.example.workers.dev -store notes -i notes.jsonl
+	fmt.Printf("exported %d entries\n", p.Entries)
 	// Output: exported 3 entries
 }
 

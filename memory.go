@@ -5,6 +5,7 @@ import (
 
 	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/host"
+	"github.com/dokv/dokv/worker"
 )
 
 // MemoryNamespace is a Namespace held in process memory: the embedded
@@ -63,6 +64,15 @@ func (ns *MemoryNamespace) Now() time.Time { return ns.clock.Now() }
 
 // Get implements Namespace. The stub is also a driver.Watcher.
 func (ns *MemoryNamespace) Get(id ObjectID) driver.Stub { return ns.host.Get(id) }
+
+// ForwardWebSocket implements driver.WebSocketForwarder in process: when
+// r came through workerhttp.FromHandler (over HTTP/1.1), it takes over its
+// connection and serves the browser's watch as the Durable Object does on
+// Workers, returning when the watch ends. Otherwise it fails with an error
+// wrapping errors.ErrUnsupported (ServeWatch answers 501).
+func (ns *MemoryNamespace) ForwardWebSocket(w *worker.ResponseWriter, r *worker.Request, id ObjectID, url string) error {
+	return ns.host.ForwardWebSocket(w, r, id, url)
+}
 
 // Objects reports how many objects hold keys (or watchers): the objects
 // that would hold storage on Cloudflare.

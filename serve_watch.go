@@ -2,6 +2,7 @@ package dokv
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/dokv/dokv/driver"
@@ -26,8 +27,20 @@ import (
 // CheckWatchToken), 400 to an invalid position (a position is written in
 // canonical decimal: "0", or digits without a leading zero, below 2^53),
 // 501 when the store's namespace cannot hand a WebSocket to its objects
-// (driver.WebSocketForwarder; in process, watch with Store.Watch), and 502
-// when the object cannot be reached. Its errors are JSON: {"error": "..."}.
+// (driver.WebSocketForwarder) or r's connection cannot be taken over, and
+// 502 when the object cannot be reached. Its errors are JSON: {"error":
+// "..."}.
+//
+// In process (NewMemoryNamespace, and the local namespace of module
+// github.com/dokv/dokv/local), a handler served under net/http by
+// workerhttp.FromHandler over HTTP/1.1 serves browsers' watches too: the
+// namespace takes over the connection and serves the watch as the Durable
+// Object does, with the same messages and close codes; ServeWatch then
+// returns when the watch ends (the client closes, or r's context ends). A
+// watcher that falls MaxWatchLag messages behind is closed with code 1013
+// (the Durable Object's runtime buffers instead). A request that did not
+// come through FromHandler, such as one made with worker.NewRequest, is
+// answered 501.
 func (s *Store[T]) ServeWatch(w *worker.ResponseWriter, r *worker.Request, key string) {
 	s.serveWatch(w, r, key)
 }
@@ -75,6 +88,11 @@ func (s *core) serveWatch(w *worker.ResponseWriter, r *worker.Request, key strin
 		return
 	}
 	if err := fw.ForwardWebSocket(w, r, s.objectID(s.router.ObjectName(key)), "https://dokv"+watch.Path+"?"+query); err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
+			// An in-process namespace without a connection to take over.
+			plainError(w, 501, errNoWebSocketWatch.Error())
+			return
+		}
 		plainError(w, 502, "the object did not take the watch: "+err.Error())
 	}
 }
@@ -106,7 +124,8 @@ func queryEscape(s string) string {
 	return b.String()
 }
 
-// errNoWebSocketWatch is why ServeWatch answers 501 outside a Workers
-// namespace.
+// errNoWebSocketWatch is why ServeWatch answers 501: a namespace that
+// cannot hand a WebSocket to its objects, or an in-process one without a
+// connection to take over.
 var errNoWebSocketWatch = &Error{Op: "watch", Err: ErrUnsupported,
-	Detail: "WebSocket watches are accepted by the Durable Object on Workers; in process, use Store.Watch"}
+	Detail: "WebSocket watches are accepted by the Durable Object on Workers, or in process by a handler served with workerhttp.FromHandler over HTTP/1.1; otherwise use Store.Watch"}

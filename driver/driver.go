@@ -75,12 +75,17 @@ type WatchStream interface {
 }
 
 // WebSocketForwarder is a Namespace whose objects accept browsers'
-// WebSockets themselves (Durable Objects with the Hibernation API):
-// Store.ServeWatch needs it, and answers 501 without it.
+// WebSockets themselves: Store.ServeWatch needs it, and answers 501
+// without it. On Workers, Durable Objects accept them with the Hibernation
+// API; in process, the memory and local namespaces take over the
+// connection of a request served under net/http by
+// workerhttp.FromHandler, and serve the watch until it ends.
 type WebSocketForwarder interface {
 	// ForwardWebSocket answers r, a WebSocket upgrade, with the response of
 	// object id's fetch handler to url. It writes nothing to w when it
-	// fails.
+	// fails. An error wrapping errors.ErrUnsupported means r cannot be
+	// handed over (in process: it did not come through FromHandler, so
+	// there is no connection to take over); ServeWatch answers it 501.
 	ForwardWebSocket(w *worker.ResponseWriter, r *worker.Request, id ObjectID, url string) error
 }
 

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,7 @@ import (
 type watcher struct {
 	o       *resident
 	key     string // the stored key
-	keyJSON []byte // the stored key as the messages carry it
+	keyJSON []byte // the key its messages carry: the stored key's JSON, or a browser's own
 	pending chan []byte
 	done    chan struct{} // closed when the watcher is dropped or closed
 	last    []byte        // the close message, once done
@@ -27,6 +28,17 @@ type watcher struct {
 // Watch implements driver.Watcher: under the object's turn, so that the start
 // message and the changes that follow it are in order.
 func (s *Stub) Watch(ctx context.Context, key string, after uint64, resume bool) (driver.WatchStream, error) {
+	w, err := s.watch(ctx, key, watch.KeyJSON(key), after, resume)
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// watch starts a watch of the stored key whose messages carry keyJSON: the
+// stored key's for a Go watcher, the key a browser asked for for its
+// WebSocket (see ForwardWebSocket).
+func (s *Stub) watch(ctx context.Context, key string, keyJSON []byte, after uint64, resume bool) (*watcher, error) {
 	o, err := s.ns.turn(ctx, s.id, true)
 	if err != nil {
 		return nil, err
@@ -36,7 +48,7 @@ func (s *Stub) Watch(ctx context.Context, key string, after uint64, resume bool)
 	if err != nil {
 		return nil, s.ns.objectError(err)
 	}
-	w := &watcher{o: o, key: key, keyJSON: watch.KeyJSON(key), pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
+	w := &watcher{o: o, key: key, keyJSON: keyJSON, pending: make(chan []byte, watch.MaxLag), done: make(chan struct{})}
 	for _, m := range messages {
 		w.send(watch.WithKey(m, w.keyJSON))
 	}
@@ -62,12 +74,7 @@ func (s *Stub) Emit(ctx context.Context, key string, event []byte) error {
 	if err != nil {
 		return s.ns.objectError(err)
 	}
-	if ws := o.watchers[key]; len(ws) > 0 {
-		m = watch.WithKey(m, watch.KeyJSON(key))
-		for w := range ws {
-			w.send(m)
-		}
-	}
+	sendAll(o.watchers[key], m, key)
 	return nil
 }
 
@@ -91,10 +98,26 @@ func (o *resident) notify() {
 	}
 	for _, c := range o.actor.Changes() {
 		if ws := o.watchers[c.Key]; len(ws) > 0 {
-			m := watch.WithKey(watch.ChangeMessage(&c), watch.KeyJSON(c.Key))
-			for w := range ws {
-				w.send(m)
-			}
+			sendAll(ws, watch.ChangeMessage(&c), c.Key)
+		}
+	}
+}
+
+// sendAll sends m, a message without a key, to the watchers of the stored
+// key, each with the key it carries: Go watchers share one copy with the
+// stored key; a browser's watch of another key gets its own. The caller
+// holds the object's turn.
+func sendAll(ws map[*watcher]struct{}, m []byte, key string) {
+	if len(ws) == 0 {
+		return
+	}
+	stored := watch.KeyJSON(key)
+	shared := watch.WithKey(m, stored)
+	for w := range ws {
+		if bytes.Equal(w.keyJSON, stored) {
+			w.send(shared)
+		} else {
+			w.send(watch.WithKey(m, w.keyJSON))
 		}
 	}
 }

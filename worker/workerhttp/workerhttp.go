@@ -103,6 +103,13 @@ func (rw *responseWriter) reset() {
 // request's whole body (at most worker.MaxRequestBodyBytes; more is answered
 // 413), its headers, and its full URL. Use it to run a Worker's handler
 // locally over dokv.NewMemoryNamespace, or in tests with httptest.
+//
+// A WebSocket upgrade's connection can be taken over by the handler (not in
+// js/wasm builds): dokv's Store.ServeWatch does, on the in-process
+// namespaces, and serves the watch until it ends, so that browsers watch
+// natively as they do on Workers. The handler's own response is then
+// dropped. Under HTTP/2, or on an http.ResponseWriter that cannot be
+// hijacked, it cannot, and ServeWatch answers 501.
 func FromHandler(h worker.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, worker.MaxRequestBodyBytes))
@@ -118,13 +125,17 @@ func FromHandler(h worker.Handler) http.Handler {
 		if req.TLS != nil {
 			scheme = "https"
 		}
-		r, err := worker.NewRequest(req.Context(), req.Method, scheme+"://"+req.Host+req.URL.RequestURI(), req.Header, body)
+		up := newUpgrader(w, req)
+		r, err := worker.NewRequest(withUpgrader(req.Context(), up), req.Method, scheme+"://"+req.Host+req.URL.RequestURI(), req.Header, body)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		var out worker.ResponseWriter
 		h.ServeFetch(&out, r)
+		if up.tookOver() {
+			return // the handler answered on the connection it took
+		}
 		for name, value := range out.Headers() {
 			w.Header().Add(name, value)
 		}

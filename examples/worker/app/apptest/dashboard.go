@@ -1,11 +1,14 @@
 package apptest
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -132,10 +135,7 @@ func testWatchToken_RequiredForAWatch(t *testing.T, newNamespace NewNamespace) {
 	}
 	jobToken := token("/jobs/" + job.ID + "/watch-token")
 	uploadToken := token("/uploads/some-upload/watch-token")
-	watch := func(path string) int {
-		resp, _ := s.get(path, "Upgrade", "websocket", "Connection", "Upgrade")
-		return resp.StatusCode
-	}
+	watch := s.watch
 	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+job.ID+"/watch"))
 	assert.Equal(t, http.StatusUnauthorized, watch("/jobs/"+other.ID+"/watch?token="+jobToken), "another job's token")
 	assert.Equal(t, http.StatusUnauthorized, watch("/uploads/"+job.ID+"/watch?token="+jobToken), "a job token for an upload")
@@ -155,20 +155,33 @@ func testWatchToken_WithoutASecret(t *testing.T, newNamespace NewNamespace) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
 	var out struct{ Token string }
 	require.NoError(t, json.Unmarshal(body, &out))
-	resp, _ = s.get("/jobs/"+job.ID+"/watch?token="+out.Token, "Upgrade", "websocket", "Connection", "Upgrade")
-	requireWatchHandedOn(t, s.ns, resp.StatusCode)
+	requireWatchHandedOn(t, s.ns, s.watch("/jobs/"+job.ID+"/watch?token="+out.Token))
+}
+
+// watch opens the watch at path as a browser does, and returns the
+// handshake's status: 101 when the watch opened (it is closed again at
+// once), or the status of the refusal.
+func (s *testServer) watch(path string) int {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(s.t.Context(), 10*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.srv.URL, "http")+path, &websocket.DialOptions{HTTPClient: s.srv.Client()})
+	if err == nil {
+		c.CloseNow()
+	}
+	require.NotNil(s.t, resp, "%s: %v", path, err)
+	return resp.StatusCode
 }
 
 // requireWatchHandedOn checks the status of a watch whose token the app
-// accepted. A namespace whose objects cannot take a browser's WebSocket
-// (the memory and local namespaces: not a driver.WebSocketForwarder)
-// makes it 501, as Store.ServeWatch says; one that can (Durable Objects)
-// answers with its object's response, which this suite does not check
-// beyond the token's acceptance.
+// accepted. A namespace whose objects can take a browser's WebSocket (a
+// driver.WebSocketForwarder: the memory and local namespaces under
+// workerhttp.FromHandler, as here) opens the watch: 101. One that cannot
+// answers 501, as Store.ServeWatch says.
 func requireWatchHandedOn(t *testing.T, ns dokv.Namespace, status int) {
 	t.Helper()
 	if _, ok := ns.(driver.WebSocketForwarder); ok {
-		assert.NotEqual(t, http.StatusUnauthorized, status, "the token was refused")
+		assert.Equal(t, http.StatusSwitchingProtocols, status, "the watch did not open")
 		return
 	}
 	assert.Equal(t, http.StatusNotImplemented, status)

@@ -16,6 +16,7 @@ import (
 	"github.com/dokv/dokv/examples/worker/app"
 )
 
+// byteTests are the byte stores' routes: exact bytes, keys, limits, listing.
 func byteTests() []test {
 	return []test{
 		{"TestBytesExactRoundTrip", testBytesExactRoundTrip},

@@ -17,6 +17,8 @@ import (
 	"github.com/dokv/dokv/examples/worker/app"
 )
 
+// dashboardTests are the dashboard's tests: its assets, the demo job, and
+// watch tokens.
 func dashboardTests() []test {
 	return []test{
 		{"TestDashboard_HeadersAndRevalidation", testDashboard_HeadersAndRevalidation},

@@ -23,6 +23,7 @@ import (
 	"github.com/dokv/dokv/worker/workerhttp"
 )
 
+// jobTests are the flow job API's tests, and the upload file route's.
 func jobTests() []test {
 	return []test{
 		{"TestFlowJobLifecycle", testFlowJobLifecycle},

@@ -16,6 +16,7 @@ import (
 	"github.com/dokv/dokv/examples/worker/app"
 )
 
+// lifecycleTests are expiry (TTLs, job retention) and the admin routes.
 func lifecycleTests() []test {
 	return []test{
 		{"TestBytesTTL", testBytesTTL},

@@ -14,6 +14,7 @@ import (
 	"github.com/dokv/dokv/worker/workerhttp"
 )
 
+// routingTests are the answers to wrong routes, panics and canceled requests.
 func routingTests() []test {
 	return []test{
 		{"TestRoutingErrorsAreJSON", testRoutingErrorsAreJSON},

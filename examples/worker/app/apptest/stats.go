@@ -12,6 +12,7 @@ import (
 	"github.com/dokv/dokv/examples/worker/app"
 )
 
+// statsTests are the stats routes' tests.
 func statsTests() []test {
 	return []test{
 		{"TestStatsRoutes", testStatsRoutes},

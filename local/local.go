@@ -47,14 +47,18 @@ const (
 // synchronous=FULL): it survives the process's crash, and the machine's
 // as far as the disk keeps what it acknowledged. TTL alarms are kept in
 // the database and run after a restart; versions keep growing across
-// restarts; an object whose last key goes gives its storage back. Go
-// watchers (Store.Watch) work in process. A Namespace is safe for
-// concurrent use; Close it when done.
+// restarts; an object whose last key goes gives its storage back. An
+// object idle for a minute leaves memory (WithEvictAfter) and is loaded
+// again by its next request, so memory follows the objects in use. Go
+// watchers (Store.Watch) work in process, and browsers' watches under
+// workerhttp.FromHandler. A Namespace is safe for concurrent use; Close it
+// when done.
 type Namespace struct {
 	host  *host.Namespace
 	db    *sqlstore.DB
 	lock  *flock.Flock
 	clock dokv.Clock
+	evict time.Duration
 	once  sync.Once
 }
 
@@ -72,12 +76,25 @@ func WithClock(c dokv.Clock) Option {
 	}
 }
 
+// DefaultEvictAfter is how long an object stays in memory after its last
+// request, unless WithEvictAfter says otherwise: about as long as
+// Cloudflare keeps an idle Durable Object.
+const DefaultEvictAfter = time.Minute
+
+// WithEvictAfter takes objects out of memory once they have been idle for
+// d (DefaultEvictAfter by default); the next request loads them from disk.
+// Objects with Go watchers stay. 0 keeps every object in memory once
+// loaded.
+func WithEvictAfter(d time.Duration) Option {
+	return func(ns *Namespace) { ns.evict = max(d, 0) }
+}
+
 // Open opens the namespace in dir, creating the directory and its database
 // if need be. It fails at once with ErrLocked if another Namespace has dir
 // open. The objects whose alarms are set are loaded, so that their alarms
 // run (at once, for those due while the namespace was closed).
 func Open(dir string, opts ...Option) (*Namespace, error) {
-	ns := &Namespace{clock: dokv.SystemClock()}
+	ns := &Namespace{clock: dokv.SystemClock(), evict: DefaultEvictAfter}
 	for _, opt := range opts {
 		opt(ns)
 	}
@@ -99,6 +116,7 @@ func Open(dir string, opts ...Option) (*Namespace, error) {
 	ns.host = host.New(host.Config{
 		Class: "dokv.LocalNamespace\x00", Clock: ns.clock, Storage: storage{ns.db},
 		ErrInvalidArgument: dokv.ErrInvalidArgument, ErrOverloaded: dokv.ErrOverloaded, ErrObject: dokv.ErrObject,
+		Evict: ns.evict,
 	})
 	alarms, err := ns.db.Alarms()
 	if err == nil {

@@ -54,6 +54,10 @@ type Config struct {
 	// The errors an object's refusals of a watch or an event wrap: a bad
 	// request, too many watchers, and anything else.
 	ErrInvalidArgument, ErrOverloaded, ErrObject error
+	// Evict, when positive, takes objects idle that long out of memory
+	// (evict.go). Only a host whose Storage keeps records outside memory
+	// may evict.
+	Evict time.Duration
 }
 
 // Namespace is a host's objects. It is safe for concurrent use.
@@ -71,12 +75,18 @@ type Namespace struct {
 	empty sync.Pool
 	// closed is set by Close: no alarm runs or is armed after it.
 	closed atomic.Bool
+	// sweepStop stops the next sweep for idle objects; sleeping holds the
+	// alarm timers of evicted objects (evict.go).
+	sweepStop func() bool
+	sleeping  map[driver.ObjectID]func() bool
+	evictions atomic.Uint64
 }
 
 // New returns a host with no resident object.
 func New(cfg Config) *Namespace {
 	ns := &Namespace{cfg: cfg, objects: make(map[driver.ObjectID]*resident)}
 	ns.empty.New = func() any { return ns.newActor(memoryEngine{storage.NewMemory()}, 0) }
+	ns.startSweeping()
 	return ns
 }
 
@@ -127,6 +137,7 @@ func (ns *Namespace) Load(id driver.ObjectID) error {
 // the storage, whose alarms then wait for the next host.
 func (ns *Namespace) Close() {
 	ns.closed.Store(true)
+	ns.stopSleeping()
 	ns.mu.Lock()
 	objects := make([]*resident, 0, len(ns.objects))
 	for _, o := range ns.objects {
@@ -205,7 +216,9 @@ func (ns *Namespace) object(id driver.ObjectID, create bool) (*resident, error) 
 		return nil, err
 	}
 	o := &resident{ns: ns, id: id, turn: make(chan struct{}, 1), engine: engine, actor: ns.newActor(engine, ns.dropped.take(id))}
+	o.lastUsed.Store(ns.nowMillis())
 	ns.objects[id] = o
+	ns.wake(id)
 	return o, nil
 }
 
@@ -222,6 +235,8 @@ type resident struct {
 
 	alarmAt   uint64      // the engine's alarm that timer waits for
 	stopAlarm func() bool // stops the timer, if any
+	// lastUsed is when a turn last ended (Unix milliseconds), for eviction.
+	lastUsed atomic.Uint64
 
 	// The object's Go watchers by stored key; they survive Reset, as a
 	// Durable Object's hibernated WebSockets survive eviction.
@@ -262,6 +277,7 @@ func (s *Stub) Call(ctx context.Context, request []byte) ([]byte, error) {
 // Object without storage is nothing.
 func (o *resident) release() {
 	defer func() { <-o.turn }()
+	o.lastUsed.Store(o.ns.nowMillis())
 	if empty, err := o.engine.Empty(); err == nil && empty && o.watcherCount == 0 {
 		o.drop()
 		return

@@ -284,8 +284,8 @@ func TestServeWatch_Native_WatchTokens(t *testing.T) {
 	token, err := s.WatchToken("job-1", time.Minute)
 	require.NoError(t, err)
 	conn := n.dial(t, "job-1", "token="+url.QueryEscape(token))
+	assert.Equal(t, "start", readBrowser(t, conn).Type) // the watch is open
 	require.NoError(t, s.Set(t.Context(), "job-1", "running"))
-	assert.Equal(t, "start", readBrowser(t, conn).Type)
 	m := readBrowser(t, conn)
 	assert.Equal(t, "set", m.Type)
 	assert.Equal(t, "job-1", m.Key)

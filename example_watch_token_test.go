@@ -14,9 +14,10 @@ import (
 
 // A browser cannot set an Authorization header on a WebSocket, so the
 // application's authenticated route issues a short-lived token for the one
-// job the user may follow, and the page opens the watch with ?token=. In
-// memory, a watch that gets past the check is answered 501 (only Workers
-// hand WebSockets to objects); on Workers it is handed to the job's object.
+// job the user may follow, and the page opens the watch with ?token=. A
+// watch that gets past the check is handed to the job's object on Workers,
+// and accepted in process under workerhttp.FromHandler; this example's
+// request, made by hand, has no connection to take over, hence 501.
 func ExampleStore_WatchToken() {
 	// On Workers, the WATCH_TOKEN_SECRET secret from the Worker's
 	// environment (.dev.vars under `dokv dev`): at least 32 bytes.

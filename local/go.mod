@@ -3,6 +3,7 @@ module github.com/dokv/dokv/local
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.14
 	github.com/dokv/dokv v0.0.0
 	github.com/gofrs/flock v0.13.2
 	github.com/stretchr/testify v1.12.1
@@ -11,7 +12,6 @@ require (
 
 require (
 	github.com/anishathalye/porcupine v1.3.1 // indirect
-	github.com/coder/websocket v1.8.14 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

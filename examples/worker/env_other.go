@@ -25,6 +25,7 @@ func watchTokenSecret() string { return os.Getenv("WATCH_TOKEN_SECRET") }
 // runLocally serves the app on the in-memory namespace, outside a Worker.
 func runLocally(reason error) {
 	log.Printf("not in a Worker (%v); serving on the in-memory namespace", reason)
+	log.Printf("to keep the data across restarts: (cd local && go run ./examples/worker -dir ../data)")
 	h, err := app.New(dokv.NewMemoryNamespace(), app.WithGreeting(greeting), app.WithAdminSecret(adminSecret),
 		app.WithWatchTokenSecret(watchTokenSecret))
 	if err != nil {

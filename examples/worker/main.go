@@ -8,7 +8,11 @@
 //	go run ./cmd/dokv dev ./examples/worker     # build and serve it on workerd locally
 //
 // Built for any other platform, it serves the same routes with net/http on
-// the in-memory namespace, for a quick look without workerd.
+// the in-memory namespace, for a quick look without workerd. To keep the
+// data across restarts, serve it on local files instead (module
+// github.com/dokv/dokv/local):
+//
+//	(cd local && go run ./examples/worker -dir ../data)
 package main
 
 import (

@@ -102,7 +102,9 @@
 // it (emit() from TypeScript, Store.Emit from Go), each with the job's or
 // upload's ID as its "key"; see "Watch" in dokv's README for the messages.
 // A request that is not a WebSocket upgrade gets 426, an invalid after
-// 400. Outside a Worker they answer 501.
+// 400. Outside a Worker, served with workerhttp.FromHandler on the memory
+// or local namespace, the server accepts the WebSocket itself and sends
+// the same messages.
 //
 // Every change of a job is a dokv Store.Update, a read-modify-write retried
 // on conflict, so concurrent task updates of one job all take effect. A job

@@ -10,8 +10,8 @@ import (
 // serveWatch serves GET /jobs/{id}/watch and GET /uploads/{id}/watch,
 // reporting whether the path was one of them. A watch needs a token from
 // the record's watch-token route (401 without one). The WebSocket is accepted by
-// the record's Durable Object (dokv's ServeWatch); outside a Worker the
-// answer is 501.
+// the record's Durable Object (dokv's ServeWatch); outside a Worker, under
+// workerhttp.FromHandler, by the server in process, with the same messages.
 func (s *server) serveWatch(w *worker.ResponseWriter, r *worker.Request) bool {
 	rest, ok := strings.CutSuffix(r.Path, "/watch")
 	if !ok {

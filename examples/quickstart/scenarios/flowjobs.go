@@ -140,9 +140,11 @@ func checkEarlierJobs(ctx context.Context, r *run, jobs *dokv.Store[dokv.FlowJob
 		}
 		found++
 	}
-	if found > 0 {
-		r.printf("found %s from earlier runs, each still completed with its %d tasks\n",
-			count(found, "flow job", "flow jobs"), len(flowNodes))
+	switch {
+	case found == 1:
+		r.printf("found 1 flow job from an earlier run, still completed with its %d tasks\n", len(flowNodes))
+	case found > 1:
+		r.printf("found %d flow jobs from earlier runs, all still completed with their %d tasks\n", found, len(flowNodes))
 	}
 	return nil
 }

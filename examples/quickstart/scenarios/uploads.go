@@ -167,8 +167,13 @@ func checkEarlierUploads(ctx context.Context, r *run, uploads *dokv.Store[dokv.U
 	if found == 0 {
 		return nil
 	}
-	r.printf("found %s from earlier runs, each still complete (%d parts); the last was assembled on part %d's arrival\n",
-		count(found, "upload", "uploads"), parts, last.AssembledBy)
+	if found == 1 {
+		r.printf("found 1 upload from an earlier run, still complete (%d parts), assembled on part %d's arrival\n",
+			parts, last.AssembledBy)
+	} else {
+		r.printf("found %d uploads from earlier runs, all still complete (%d parts); the last was assembled on part %d's arrival\n",
+			found, parts, last.AssembledBy)
+	}
 	completedHere, duplicate, err := arrive(ctx, uploads, last.UploadID, last.AssembledBy)
 	if err != nil {
 		return err
@@ -176,7 +181,7 @@ func checkEarlierUploads(ctx context.Context, r *run, uploads *dokv.Store[dokv.U
 	if completedHere || !duplicate {
 		return fmt.Errorf("part %d delivered again to the finished upload %s was not ignored", last.AssembledBy, last.UploadID)
 	}
-	r.printf("part %d delivered to it again now is ignored as a duplicate: it is not assembled twice\n", last.AssembledBy)
+	r.printf("part %d delivered again to %s now is ignored as a duplicate: it is not assembled twice\n", last.AssembledBy, last.UploadID)
 	return nil
 }
 

@@ -22,7 +22,10 @@ import (
 //
 //	cd local && go test -run '^$' -bench . -benchtime 3s -count 5 | tee new.txt
 //
-// writes use 16 goroutines on any machine (b.SetParallelism).
+// op=set and op=get use 16 goroutines on any machine (b.SetParallelism);
+// op=get/clients=1 one, for the cost of one read without the parallelism
+// that one object's reads do not have (they run one at a time, as on
+// Cloudflare).
 
 const benchValueBytes = 100
 
@@ -86,6 +89,13 @@ func BenchmarkLocal(b *testing.B) {
 			b.Run("op=get", func(b *testing.B) {
 				parallel16(b, func(i int) error { _, err := s.Get(ctx, fmt.Sprint("k", i%c.keys)); return err })
 			})
+			b.Run("op=get/clients=1", func(b *testing.B) {
+				for i := range b.N {
+					if _, err := s.Get(ctx, fmt.Sprint("k", i%c.keys)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			var after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&after)
@@ -109,6 +119,14 @@ func BenchmarkLocal(b *testing.B) {
 					var v []byte
 					return read.QueryRow(baselineGet, fmt.Sprint("k", i%c.keys)).Scan(&v)
 				})
+			})
+			b.Run("op=get/clients=1", func(b *testing.B) {
+				for i := range b.N {
+					var v []byte
+					if err := read.QueryRow(baselineGet, fmt.Sprint("k", i%c.keys)).Scan(&v); err != nil {
+						b.Fatal(err)
+					}
+				}
 			})
 		})
 	}

@@ -141,15 +141,8 @@ func exampleDataDir() (work, dir string) {
 		log.Fatal(err)
 	}
 	dir = filepath.Join(work, "data")
-	ns, err := local.Open(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
+	ns, notes := openNotes(dir)
 	defer ns.Close()
-	notes, err := dokv.New[Note](ns, dokv.WithPartitioning(dokv.HashShards(8)))
-	if err != nil {
-		log.Fatal(err)
-	}
 	for i, text := range []string{"first", "second", "third"} {
 		if err := notes.Set(context.Background(), fmt.Sprint("note-", i), Note{Text: text}); err != nil {
 			log.Fatal(err)
@@ -161,15 +154,8 @@ func exampleDataDir() (work, dir string) {
 // exampleExport exports the notes in dir to file, as `dokv export` would
 // write them from a Worker that holds the same notes.
 func exampleExport(dir, file string) {
-	ns, err := local.Open(dir)
-	if err != nil {
-		log.Fatal(err)
-	}
+	ns, notes := openNotes(dir)
 	defer ns.Close()
-	notes, err := dokv.New[Note](ns, dokv.WithPartitioning(dokv.HashShards(8)))
-	if err != nil {
-		log.Fatal(err)
-	}
 	f, err := os.Create(file)
 	if err != nil {
 		log.Fatal(err)
@@ -178,4 +164,17 @@ func exampleExport(dir, file string) {
 	if _, err := backup.Export(context.Background(), notes, f, backup.ExportOptions{}); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// openNotes opens the examples' notes store in dir.
+func openNotes(dir string) (*local.Namespace, *dokv.Store[Note]) {
+	ns, err := local.Open(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	notes, err := dokv.New[Note](ns, dokv.WithPartitioning(dokv.HashShards(8)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	return ns, notes
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/dokv/dokv/dokvtest"
 	"github.com/dokv/dokv/driver"
 	"github.com/dokv/dokv/internal/lincheck"
+	"github.com/dokv/dokv/internal/modelcheck"
 )
 
 // open opens a namespace in dir and closes it when the test ends.
@@ -39,6 +40,11 @@ func TestLocal_Linearizable(t *testing.T) {
 	res := lincheck.Run(t, ns, lincheck.Config{Clients: 8, Ops: 2000, Keys: 4, Seed: 1})
 	assert.Positive(t, res.Stats.GetsFound)
 	assert.Positive(t, res.Stats.CASOK)
+}
+
+// The model-based test that the memory namespace passes, unchanged.
+func TestLocal_MatchesModel(t *testing.T) {
+	modelcheck.Run(t, func(t *testing.T) dokv.Namespace { return open(t, t.TempDir()) })
 }
 
 // What a namespace stored is there after it is closed and opened again,

@@ -22,6 +22,10 @@ const sweepEvery = 2
 // startSweeping arms the first sweep, if the host evicts.
 func (ns *Namespace) startSweeping() {
 	if ns.cfg.Evict > 0 {
+		// Under ns.mu, as every write of sweepStop: a short delay's sweep
+		// may run, and arm the next, before AfterFunc has returned here.
+		ns.mu.Lock()
+		defer ns.mu.Unlock()
 		ns.sweepStop = ns.cfg.Clock.AfterFunc(ns.cfg.Evict/sweepEvery, ns.sweep)
 	}
 }

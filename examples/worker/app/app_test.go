@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -24,37 +22,19 @@ import (
 // unexported names: GET / answers routesText, and statusOf and writeError
 // map errors to statuses.
 
-// testServer serves the application over a fresh in-memory namespace.
-type testServer struct {
-	t   *testing.T
-	srv *httptest.Server
-}
-
-func newTestServer(t *testing.T, opts ...Option) *testServer {
+// get answers GET path, with headers given as name, value pairs, by the
+// app made with opts over a fresh in-memory namespace.
+func get(t *testing.T, path string, headers []string, opts ...Option) (*http.Response, string) {
 	t.Helper()
 	h, err := New(dokv.NewMemoryNamespace(), opts...)
 	require.NoError(t, err)
-	srv := httptest.NewServer(workerhttp.FromHandler(h))
-	t.Cleanup(srv.Close)
-	return &testServer{t: t, srv: srv}
-}
-
-// do sends a request for path (already percent-encoded) and returns the
-// response with its whole body.
-func (s *testServer) do(method, path string, body []byte) (*http.Response, []byte) {
-	s.t.Helper()
-	var r io.Reader
-	if body != nil {
-		r = bytes.NewReader(body)
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
 	}
-	req, err := http.NewRequest(method, s.srv.URL+path, r)
-	require.NoError(s.t, err)
-	resp, err := s.srv.Client().Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	require.NoError(s.t, err)
-	return resp, data
+	rec := httptest.NewRecorder()
+	workerhttp.FromHandler(h).ServeHTTP(rec, req)
+	return rec.Result(), rec.Body.String()
 }
 
 // requireError checks that a response is a JSON error with the status, and
@@ -72,19 +52,19 @@ func requireError(t *testing.T, resp *http.Response, body []byte, status int) st
 }
 
 func TestRoot(t *testing.T) {
-	resp, body := newTestServer(t).do(http.MethodGet, "/", nil)
+	resp, body := get(t, "/", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/plain; charset=utf-8", resp.Header.Get("Content-Type"))
-	assert.Equal(t, routesText, string(body))
+	assert.Equal(t, routesText, body)
 
 	greeting := "Hello from the test"
-	resp, body = newTestServer(t, WithGreeting(func() string { return greeting })).do(http.MethodGet, "/", nil)
+	resp, body = get(t, "/", nil, WithGreeting(func() string { return greeting }))
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, greeting+"\n\n"+routesText, string(body))
+	assert.Equal(t, greeting+"\n\n"+routesText, body)
 
-	resp, body = newTestServer(t, WithGreeting(func() string { return "" })).do(http.MethodGet, "/", nil)
+	resp, body = get(t, "/", nil, WithGreeting(func() string { return "" }))
 	require.Equal(t, http.StatusOK, resp.StatusCode)
-	assert.Equal(t, routesText, string(body))
+	assert.Equal(t, routesText, body)
 }
 
 func TestNewRejectsInvalidArguments(t *testing.T) {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"io"
 	"net/http"
 	"testing"
 
@@ -11,31 +10,14 @@ import (
 	"github.com/dokv/dokv"
 )
 
-// get sends GET path with the headers given as name, value pairs.
-func (s *testServer) get(path string, headers ...string) (*http.Response, string) {
-	s.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
-	require.NoError(s.t, err)
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := s.srv.Client().Do(req)
-	require.NoError(s.t, err)
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(s.t, err)
-	return resp, string(body)
-}
-
 func TestDashboard_BrowsersGetThePageOthersTheRoutes(t *testing.T) {
-	s := newTestServer(t)
-	resp, body := s.get("/", "Accept", "text/html,application/xhtml+xml")
+	resp, body := get(t, "/", []string{"Accept", "text/html,application/xhtml+xml"})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "text/html; charset=utf-8", resp.Header.Get("Content-Type"))
 	assert.Contains(t, body, `<script src="/dashboard.js" defer></script>`)
 	assert.Contains(t, body, `id="start-demo"`)
 
-	resp, body = s.get("/", "Accept", "*/*")
+	resp, body = get(t, "/", []string{"Accept", "*/*"})
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, routesText, body)
 }

@@ -161,12 +161,13 @@ var errNotWatchable = fmt.Errorf("%w: the namespace's objects cannot be watched"
 // and every event emitted to it, in the order the object applied them,
 // until ctx ends (the last item is then ctx's error), the object drops
 // the watcher (ErrLagging, ErrOverloaded) or the stream is cut
-// (ErrUnavailable, as when a Durable Object restarts). After ErrLagging or
-// ErrUnavailable, watch again with WithResumeAfter and the last At received.
+// (ErrUnavailable, as when a Durable Object restarts or a local namespace
+// closes). After ErrLagging or ErrUnavailable, watch again with
+// WithResumeAfter and the last At received.
 // Only the first error ends the watch. A watcher that reads slowly never holds up writers.
 //
-// Watch works on MemoryNamespace and WorkersNamespace (from a Worker's
-// handler); other namespaces yield ErrUnsupported.
+// Watch works on MemoryNamespace, the local namespace and WorkersNamespace
+// (from a Worker's handler); other namespaces yield ErrUnsupported.
 func (s *Store[T]) Watch(ctx context.Context, key string, opts ...WatchOption) iter.Seq2[WatchEvent[T], error] {
 	return func(yield func(WatchEvent[T], error) bool) {
 		var cfg watchConfig
@@ -254,6 +255,8 @@ func (s *Store[T]) watchEvent(key, object string, raw []byte) (WatchEvent[T], er
 			sentinel = ErrLagging
 		case watch.ReasonTooManyWatchers:
 			sentinel = ErrOverloaded
+		case watch.ReasonClosed:
+			sentinel = ErrUnavailable
 		}
 		return ev, &Error{Op: "watch", Key: key, Object: object, Err: sentinel, Detail: m.Reason}
 	default:

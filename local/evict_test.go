@@ -148,3 +148,25 @@ func TestLocal_LinearizableUnderEviction(t *testing.T) {
 	assert.Positive(t, res.Stats.GetsFound)
 	assert.Positive(t, res.Stats.CASOK)
 }
+
+// Closing the namespace ends its watches: a Go watcher gets ErrUnavailable
+// rather than waiting for changes that will never come.
+func TestLocal_CloseEndsWatches(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	ns, err := Open(t.TempDir())
+	require.NoError(t, err)
+	s, err := dokv.New[string](ns, dokv.WithPartitioning(dokv.PerKey()))
+	require.NoError(t, err)
+	next, done := iter.Pull2(s.Watch(ctx, "k"))
+	defer done()
+	_, err, ok := next() // the start
+	require.True(t, ok)
+	require.NoError(t, err)
+	require.NoError(t, ns.Close())
+	_, err, ok = next()
+	require.True(t, ok)
+	require.ErrorIs(t, err, dokv.ErrUnavailable)
+	_, _, ok = next()
+	assert.False(t, ok, "the first error ends the watch")
+}

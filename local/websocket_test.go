@@ -78,3 +78,28 @@ func TestWebSocket_WatchesNatively(t *testing.T) {
 	require.Eventually(t, func() bool { return ns.Objects() == 0 }, 5*time.Second, time.Millisecond,
 		"the watcher left with its socket, so the emptied object is dropped")
 }
+
+// Closing the namespace, as a stopping server does after its requests,
+// closes browsers' watches with 1001 (going away), so that they reconnect.
+func TestWebSocket_CloseGoesAway(t *testing.T) {
+	ns, err := local.Open(t.TempDir())
+	require.NoError(t, err)
+	s, err := dokv.New[string](ns)
+	require.NoError(t, err)
+	srv := httptest.NewServer(workerhttp.FromHandler(worker.HandlerFunc(func(w *worker.ResponseWriter, r *worker.Request) {
+		s.ServeWatch(w, r, strings.TrimPrefix(r.Path, "/watch/"))
+	})))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/watch/job-1", nil)
+	require.NoError(t, err)
+	defer conn.CloseNow()
+	_, start, err := conn.Read(ctx)
+	require.NoError(t, err)
+	require.Contains(t, string(start), `"type":"start"`)
+
+	require.NoError(t, ns.Close())
+	_, _, err = conn.Read(ctx)
+	assert.Equal(t, websocket.StatusGoingAway, websocket.CloseStatus(err), "%v", err)
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/dokv/dokv/internal/object"
 	"github.com/dokv/dokv/internal/protocol"
 	"github.com/dokv/dokv/internal/storage"
+	"github.com/dokv/dokv/internal/watch"
 )
 
 // Engine is an object's storage as a host needs it.
@@ -133,7 +134,7 @@ func (ns *Namespace) Load(id driver.ObjectID) error {
 }
 
 // Close stops the alarms of the resident objects: none runs, and none is
-// armed, after it. A host over durable storage calls it before it closes
+// armed, after it; and it ends their watches. A host over durable storage calls it before it closes
 // the storage, whose alarms then wait for the next host.
 func (ns *Namespace) Close() {
 	ns.closed.Store(true)
@@ -144,11 +145,19 @@ func (ns *Namespace) Close() {
 		objects = append(objects, o)
 	}
 	ns.mu.Unlock()
+	closed := watch.CloseMessage(watch.ReasonClosed)
 	for _, o := range objects {
 		o.turn <- struct{}{}
 		if o.stopAlarm != nil {
 			o.stopAlarm()
 			o.stopAlarm, o.alarmAt = nil, 0
+		}
+		// Watchers end, rather than wait for changes that will never come:
+		// a Go watcher gets ErrUnavailable, a browser the close code 1001.
+		for _, ws := range o.watchers {
+			for w := range ws {
+				w.end(closed)
+			}
 		}
 		<-o.turn
 	}

@@ -61,7 +61,7 @@ var (
 // accepted, it returns when the watch ends: when the client closes, breaks
 // a rule (watch.MaxClientMessageBytes, watch.MaxClientMessages), falls
 // watch.MaxLag messages behind (closed 1013, "lagging"), or r's context
-// ends (closed 1001). The watch's goroutines are gone when it returns.
+// ends or the namespace closes (closed 1001). The watch's goroutines are gone when it returns.
 //
 // It fails with ErrNoConnection, writing nothing, when r's connection
 // cannot be taken over, and with an error when target is not the watch
@@ -142,9 +142,12 @@ func (ns *Namespace) serveSocket(ctx context.Context, conn wsupgrade.Conn, id dr
 			return
 		}
 		if reason, ok := closeReasonOf(m); ok {
-			// The watcher was dropped as too slow (the one close message a
-			// watch that started gets).
-			conn.Close(closeLagging, closeReason(reason))
+			if reason == watch.ReasonClosed {
+				conn.Close(closeGoingAway, reasonGoingAway) // the host closed
+			} else {
+				// The watcher was dropped as too slow.
+				conn.Close(closeLagging, closeReason(reason))
+			}
 			return
 		}
 		wctx, stop := context.WithTimeout(ctx, writeTimeout)

@@ -185,6 +185,9 @@ func Tag(key string) string {
 const (
 	ReasonLagging         = "lagging"
 	ReasonTooManyWatchers = "too many watchers"
+	// ReasonClosed: the namespace that hosts the object in process was
+	// closed (a server stopping).
+	ReasonClosed = "closed"
 )
 
 // Where and from where watches start.

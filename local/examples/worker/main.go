@@ -20,7 +20,9 @@
 // One process owns a directory: a second server on it fails at once. On
 // SIGINT or SIGTERM the server stops taking connections, lets the requests
 // in flight finish (for up to ten seconds), and closes the namespace, which
-// releases the directory; a second signal meanwhile ends it at once.
+// closes the browsers' watches with 1001 (they reconnect, to the next
+// server) and releases the directory; a second signal meanwhile ends it at
+// once.
 package main
 
 import (

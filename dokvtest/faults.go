@@ -2,6 +2,7 @@ package dokvtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/dokv/dokv"
 	"github.com/dokv/dokv/driver"
+	"github.com/dokv/dokv/worker"
 )
 
 // errNotWatchable is the error of a watch through a FaultyNamespace whose
@@ -74,6 +76,17 @@ func (f *FaultyNamespace) Now() time.Time {
 		return c.Now()
 	}
 	return time.Now()
+}
+
+// ForwardWebSocket implements driver.WebSocketForwarder without faults,
+// when the wrapped namespace does: browsers' watches reach its objects as
+// they would without the wrapper.
+func (f *FaultyNamespace) ForwardWebSocket(w *worker.ResponseWriter, r *worker.Request, id driver.ObjectID, url string) error {
+	fw, ok := f.inner.(driver.WebSocketForwarder)
+	if !ok {
+		return fmt.Errorf("%w: the wrapped namespace cannot hand a WebSocket to its objects", errors.ErrUnsupported)
+	}
+	return fw.ForwardWebSocket(w, r, id, url)
 }
 
 // Get implements driver.Namespace.

@@ -114,8 +114,9 @@ func (b *browser) do(cmd map[string]any) browserReply {
 var progressSteps = []float64{0.25, 0.5, 0.75}
 
 // completeTasks has one client per task move it through progressSteps and
-// complete it, all tasks at once, as uploadista's nodes report progress.
-func completeTasks(t *testing.T, w *exampleWorker, location string, nodes []string) {
+// complete it, all tasks at once, as uploadista's nodes report progress,
+// in the example app at base.
+func completeTasks(t *testing.T, base, location string, nodes []string) {
 	t.Helper()
 	var wg sync.WaitGroup
 	for _, node := range nodes {
@@ -124,12 +125,12 @@ func completeTasks(t *testing.T, w *exampleWorker, location string, nodes []stri
 			defer wg.Done()
 			for _, p := range progressSteps {
 				body := fmt.Sprintf(`{"status":"running","result":{"progress":%v}}`, p)
-				resp, err := w.request(http.MethodPatch, location+"/tasks/"+node, []byte(body))
+				resp, err := sendRequest(workerdtest.Client, http.MethodPatch, base, location+"/tasks/"+node, []byte(body))
 				if !assert.NoError(t, err) || !assert.Equal(t, http.StatusOK, resp.Status, "%s", resp) {
 					return
 				}
 			}
-			resp, err := w.request(http.MethodPatch, location+"/tasks/"+node, []byte(`{"status":"completed"}`))
+			resp, err := sendRequest(workerdtest.Client, http.MethodPatch, base, location+"/tasks/"+node, []byte(`{"status":"completed"}`))
 			if assert.NoError(t, err) {
 				assert.Equal(t, http.StatusOK, resp.Status, "%s", resp)
 			}
@@ -155,21 +156,28 @@ func assertShownInOrder(t *testing.T, shown map[string][]shownTaskRow, nodes []s
 // down, which Chromium logs itself).
 func TestExampleWorker_Dashboard(t *testing.T) {
 	w := startExample(t)
-	b := startBrowser(t, w.URL+"/")
+	testDashboard(t, w.URL, w.Restart, os.Getenv(screenshotEnv) != "")
+}
+
+// testDashboard runs the dashboard test on the example app at base, which
+// restart stops and starts again on the same address and data; with
+// screenshot, the page's screenshot replaces docs/dashboard.png.
+func testDashboard(t *testing.T, base string, restart func() error, screenshot bool) {
+	b := startBrowser(t, base+"/")
 	nodes := []string{"fetch", "scan", "resize", "store"}
 
-	job, location := w.createJob(t, nodes...)
+	job, location := createJobAt(t, base, nodes...)
 	b.do(map[string]any{"cmd": "open", "id": job.ID})
-	completeTasks(t, w, location, nodes)
+	completeTasks(t, base, location, nodes)
 	shown := b.do(map[string]any{"cmd": "wait", "status": string(dokv.FlowJobCompleted)}).Shown
 	assertShownInOrder(t, shown, nodes)
 
-	// workerd goes away and comes back on the same port and storage; the
-	// page's socket drops, and it reconnects with its last position.
-	second, location2 := w.createJob(t, nodes...)
+	// The server goes away and comes back on the same port and storage;
+	// the page's socket drops, and it reconnects with its last position.
+	second, location2 := createJobAt(t, base, nodes...)
 	b.do(map[string]any{"cmd": "open", "id": second.ID})
-	require.NoError(t, w.Restart())
-	completeTasks(t, w, location2, nodes)
+	require.NoError(t, restart())
+	completeTasks(t, base, location2, nodes)
 	shown = b.do(map[string]any{"cmd": "wait", "status": string(dokv.FlowJobCompleted), "timeoutMs": 30000}).Shown
 	for _, node := range nodes {
 		rows := shown[node]
@@ -181,13 +189,15 @@ func TestExampleWorker_Dashboard(t *testing.T) {
 	}
 
 	shot := filepath.Join(t.TempDir(), "dashboard.png")
-	if os.Getenv(screenshotEnv) != "" {
+	if screenshot {
 		root, err := workerdtest.RepoRoot()
 		require.NoError(t, err)
 		shot = filepath.Join(root, "docs", "dashboard.png")
 	}
 	demo := b.do(map[string]any{"cmd": "click-demo", "screenshot": shot}).ID
-	final := decodeExampleJob(t, w.do(t, http.MethodGet, "/jobs/"+demo, nil), http.StatusOK)
+	resp, err := sendRequest(workerdtest.Client, http.MethodGet, base, "/jobs/"+demo, nil)
+	require.NoError(t, err)
+	final := decodeExampleJob(t, resp, http.StatusOK)
 	assert.Equal(t, dokv.FlowJobCompleted, final.Status, "the page advanced the demo job to its end")
 	assert.Equal(t, "demo", final.FlowID)
 	info, err := os.Stat(shot)
@@ -195,7 +205,7 @@ func TestExampleWorker_Dashboard(t *testing.T) {
 	assert.Greater(t, info.Size(), int64(5000), "a screenshot of the page")
 
 	// Console errors: none but Chromium's own reports of the connections
-	// refused while workerd was down.
+	// refused while the server was down.
 	for _, e := range b.do(map[string]any{"cmd": "console"}).Errors {
 		refused := strings.Contains(e.Text, "ERR_CONNECTION_REFUSED") || strings.Contains(e.Text, "WebSocket connection to")
 		assert.True(t, refused, "console error: %s (%s)", e.Text, e.URL)

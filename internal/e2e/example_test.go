@@ -357,10 +357,16 @@ func decodeExampleJob(t *testing.T, resp exampleResponse, status int) dokv.FlowJ
 
 // createJob creates a job with the nodes and returns it and its Location.
 func (w *exampleWorker) createJob(t *testing.T, nodes ...string) (dokv.FlowJob, string) {
+	return createJobAt(t, w.URL, nodes...)
+}
+
+// createJobAt creates a job with the nodes in the example app at base.
+func createJobAt(t *testing.T, base string, nodes ...string) (dokv.FlowJob, string) {
 	t.Helper()
-	resp := w.doJSON(t, http.MethodPost, "/jobs", map[string]any{
-		"flowId": "flow-1", "storageId": "storage-1", "nodes": nodes,
-	})
+	body, err := json.Marshal(map[string]any{"flowId": "flow-1", "storageId": "storage-1", "nodes": nodes})
+	require.NoError(t, err)
+	resp, err := sendRequest(workerdtest.Client, http.MethodPost, base, "/jobs", body)
+	require.NoError(t, err)
 	job := decodeExampleJob(t, resp, http.StatusCreated)
 	require.NotEmpty(t, job.ID)
 	return job, resp.Header.Get("Location")

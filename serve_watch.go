@@ -36,7 +36,8 @@ import (
 // workerhttp.FromHandler over HTTP/1.1 serves browsers' watches too: the
 // namespace takes over the connection and serves the watch as the Durable
 // Object does, with the same messages and close codes; ServeWatch then
-// returns when the watch ends (the client closes, or r's context ends). A
+// returns when the watch ends (the client closes, r's context ends, or the
+// local namespace closes: code 1001). A
 // watcher that falls MaxWatchLag messages behind is closed with code 1013
 // (the Durable Object's runtime buffers instead). A request that did not
 // come through FromHandler, such as one made with worker.NewRequest, is

@@ -23,9 +23,9 @@ import (
 //	cd local && go test -run '^$' -bench . -benchtime 3s -count 5 | tee new.txt
 //
 // op=set and op=get use 16 goroutines on any machine (b.SetParallelism);
-// op=get/clients=1 one, for the cost of one read without the parallelism
-// that one object's reads do not have (they run one at a time, as on
-// Cloudflare).
+// the clients=1 variants one, for the cost of one operation without the
+// parallelism that one object's requests do not have (they run one at a
+// time, as on Cloudflare).
 
 const benchValueBytes = 100
 
@@ -86,6 +86,13 @@ func BenchmarkLocal(b *testing.B) {
 			b.Run("op=set", func(b *testing.B) {
 				parallel16(b, func(i int) error { return s.Set(ctx, fmt.Sprint("k", i%c.keys), valueFor(i)) })
 			})
+			b.Run("op=set/clients=1", func(b *testing.B) {
+				for i := range b.N {
+					if err := s.Set(ctx, fmt.Sprint("k", i%c.keys), valueFor(i)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("op=get", func(b *testing.B) {
 				parallel16(b, func(i int) error { _, err := s.Get(ctx, fmt.Sprint("k", i%c.keys)); return err })
 			})
@@ -113,6 +120,13 @@ func BenchmarkLocal(b *testing.B) {
 					_, err := write.Exec(baselinePut, fmt.Sprint("k", i%c.keys), valueFor(i))
 					return err
 				})
+			})
+			b.Run("op=set/clients=1", func(b *testing.B) {
+				for i := range b.N {
+					if _, err := write.Exec(baselinePut, fmt.Sprint("k", i%c.keys), valueFor(i)); err != nil {
+						b.Fatal(err)
+					}
+				}
 			})
 			b.Run("op=get", func(b *testing.B) {
 				parallel16(b, func(i int) error {

@@ -14,11 +14,11 @@ import (
 // node_modules and the examples that Build compiles.
 const rootModulePath = "github.com/dokv/dokv"
 
-// RootModule finds the directory of the module github.com/dokv/dokv from
-// the working directory. Unlike RepoRoot, it goes on past the go.mod of a
-// nested module (local, with its own go.mod), whose tests RepoRoot would
-// otherwise root in a directory without node_modules or examples.
-func RootModule() (string, error) {
+// RepoRoot finds the repository root, the directory of the module
+// github.com/dokv/dokv, from the working directory. It goes on past the
+// go.mod of a nested module (local, with its own go.mod), whose directory
+// has no node_modules or examples.
+func RepoRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
@@ -56,7 +56,7 @@ func modulePath(gomod []byte) string {
 // it fails the test everywhere rather than skipping it.
 func EnterRootModule(tb testing.TB) string {
 	tb.Helper()
-	root, err := RootModule()
+	root, err := RepoRoot()
 	if err != nil {
 		tb.Fatalf("finding the root module: %v", err)
 	}
